@@ -1,0 +1,46 @@
+# Two commands for a new user: `make run` and `make test`. Everything else is a step they call.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+BOT := $(VENV)/bin/policybot
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup model index browser eval bench clean
+
+run: index
+	$(BOT) serve --host $(HOST) --port $(PORT)
+
+test: index browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The venv is reinstalled whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+model: setup
+	$(BOT) model prepare
+
+# Builds only when the index is missing or stale (corpus, model or chunking changed).
+index: model
+	$(BOT) index build --if-stale
+
+# Debian's chromium for the browser tests; never a browser download.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+eval: index
+	$(BOT) eval --split all --report eval/reports
+
+bench: index
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) index/*.faiss index/*.json index/*.npy index/build-* var

@@ -1,0 +1,119 @@
+"""Typed records for the parsed policy corpus. Pure data: imports nothing of ours."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Sentence:
+    id: str  # "<doc>/p<part>.s<section>.para<k>.sent<j>"
+    text: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    id: str
+    text: str  # page-break splits joined, conversion damage repaired
+    sentences: tuple[Sentence, ...]
+    lead: str = ""  # the paragraph's opening topic phrase, e.g. "便利市场主体登记设立"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A sub-section such as （一）市场准入与退出."""
+
+    id: str
+    number: int  # 1-based within its part, as printed in the body
+    title: str  # e.g. "市场准入与退出"
+    heading: str  # e.g. "（一）市场准入与退出"
+    paragraphs: tuple[Paragraph, ...]
+
+
+@dataclass(frozen=True)
+class Part:
+    """A top-level part such as 一、对标先进持续优化服务…"""
+
+    id: str
+    number: int
+    title: str
+    heading: str
+    sections: tuple[Section, ...]
+    paragraphs: tuple[Paragraph, ...] = ()  # text directly under the part, if any
+
+
+@dataclass(frozen=True)
+class Task:
+    number: int
+    category: str  # e.g. "（一）市场准入与退出"
+    category_number: int  # running number of the category in the task list
+    part: str  # heading of the part the category belongs to
+    text: str
+    departments: tuple[str, ...]  # canonical names, lead first, as listed
+    departments_raw: str  # the cell as it reached us, for review
+    body: tuple[str, ...] = ()  # ids of the body sentences that state this task
+    section_id: str = ""  # the body section matching the category
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    doc_number: str
+    date: str
+    issuer: str
+    preamble: tuple[Paragraph, ...]
+    parts: tuple[Part, ...]
+    tasks: tuple[Task, ...] = ()
+
+    def sentences(self) -> dict[str, Sentence]:
+        out: dict[str, Sentence] = {}
+        for para in self.paragraphs():
+            for s in para.sentences:
+                out[s.id] = s
+        return out
+
+    def paragraphs(self) -> list[Paragraph]:
+        out = list(self.preamble)
+        for part in self.parts:
+            out.extend(part.paragraphs)
+            for sec in part.sections:
+                out.extend(sec.paragraphs)
+        return out
+
+    def section_path(self, paragraph_id: str) -> str:
+        """Human-readable heading path of a paragraph, e.g. "一、… > （一）市场准入与退出"."""
+        for part in self.parts:
+            if any(p.id == paragraph_id for p in part.paragraphs):
+                return part.heading
+            for sec in part.sections:
+                if any(p.id == paragraph_id for p in sec.paragraphs):
+                    return f"{part.heading} > {sec.heading}"
+        return ""
+
+    def task(self, number: int) -> Task | None:
+        for t in self.tasks:
+            if t.number == number:
+                return t
+        return None
+
+
+@dataclass(frozen=True)
+class Department:
+    name: str  # canonical
+    aliases: tuple[str, ...]
+    tasks: tuple[int, ...]  # every task it leads, alone or jointly
+    sole_tasks: tuple[int, ...] = ()  # tasks it leads alone
+    first_tasks: tuple[int, ...] = ()  # tasks where it is listed first
+
+
+@dataclass(frozen=True)
+class Corpus:
+    documents: tuple[Document, ...]
+    departments: tuple[Department, ...] = field(default_factory=tuple)
+
+    def document(self, doc_id: str) -> Document | None:
+        return next((d for d in self.documents if d.id == doc_id), None)
+
+    def to_dict(self) -> dict:
+        return asdict(self)

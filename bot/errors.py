@@ -1,0 +1,29 @@
+"""Typed errors. Each carries a message fit to show a user; the API maps them to HTTP codes."""
+
+
+class PolicyBotError(Exception):
+    """Base class: a problem the user can act on (bad input, missing file), not a bug."""
+
+    status_code = 400
+
+
+class InvalidInput(PolicyBotError):
+    status_code = 422
+
+
+class NotFound(PolicyBotError):
+    status_code = 404
+
+
+class Conflict(PolicyBotError):
+    status_code = 409
+
+
+class IndexError_(PolicyBotError):
+    """The index is missing, stale or corrupt."""
+
+    status_code = 503
+
+
+class ModelError(PolicyBotError):
+    status_code = 503

