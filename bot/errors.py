@@ -19,7 +19,7 @@ class Conflict(PolicyBotError):
     status_code = 409
 
 
-class IndexError_(PolicyBotError):
+class IndexNotReady(PolicyBotError):
     """The index is missing, stale or corrupt."""
 
     status_code = 503
