@@ -65,15 +65,23 @@ class Document:
     preamble: tuple[Paragraph, ...]
     parts: tuple[Part, ...]
     tasks: tuple[Task, ...] = ()
+    # Text outside the numbered parts, kept so nothing of the document is lost:
+    front_matter: tuple[Paragraph, ...] = ()  # covering notice before the title (印发通知)
+    front_heading: str = ""  # the notice's own heading, e.g. "…关于印发《…》的通知"
+    closing: tuple[Paragraph, ...] = ()  # "附件：…" reference, 抄送, signature
+    attachment_title: str = ""  # heading of the task-list attachment, if any
+    source: str = ""
 
     def sentences(self) -> dict[str, Sentence]:
+        """Every sentence of the document (notice and closing included) by id."""
         out: dict[str, Sentence] = {}
-        for para in self.paragraphs():
+        for para in self.all_paragraphs():
             for s in para.sentences:
                 out[s.id] = s
         return out
 
     def paragraphs(self) -> list[Paragraph]:
+        """The policy proper in reading order: preamble and parts (no notice, no closing)."""
         out = list(self.preamble)
         for part in self.parts:
             out.extend(part.paragraphs)
@@ -81,8 +89,25 @@ class Document:
                 out.extend(sec.paragraphs)
         return out
 
+    def all_paragraphs(self) -> list[Paragraph]:
+        """Every paragraph in reading order: notice, preamble, parts, closing."""
+        return [*self.front_matter, *self.paragraphs(), *self.closing]
+
+    def section(self, section_id: str) -> Section | None:
+        for part in self.parts:
+            for sec in part.sections:
+                if sec.id == section_id:
+                    return sec
+        return None
+
     def section_path(self, paragraph_id: str) -> str:
-        """Human-readable heading path of a paragraph, e.g. "一、… > （一）市场准入与退出"."""
+        """Human-readable heading path of a paragraph, e.g. "一、… > （一）市场准入与退出".
+
+        Notice paragraphs give the notice heading; preamble and closing give the title."""
+        if any(p.id == paragraph_id for p in self.front_matter):
+            return self.front_heading or self.title
+        if any(p.id == paragraph_id for p in (*self.preamble, *self.closing)):
+            return self.title
         for part in self.parts:
             if any(p.id == paragraph_id for p in part.paragraphs):
                 return part.heading
@@ -97,6 +122,10 @@ class Document:
                 return t
         return None
 
+    def tasks_of(self, department: str) -> list[Task]:
+        """Tasks a department (canonical name) leads, alone or jointly."""
+        return [t for t in self.tasks if department in t.departments]
+
 
 @dataclass(frozen=True)
 class Department:
@@ -105,6 +134,9 @@ class Department:
     tasks: tuple[int, ...]  # every task it leads, alone or jointly
     sole_tasks: tuple[int, ...] = ()  # tasks it leads alone
     first_tasks: tuple[int, ...] = ()  # tasks where it is listed first
+    note: str = ""  # from corpus/departments.yaml, for review
+    pseudo: bool = False  # not one office, e.g. 各相关部门 ("all relevant departments")
+    document: str = ""  # id of the document whose task list these numbers refer to
 
 
 @dataclass(frozen=True)
@@ -114,6 +146,13 @@ class Corpus:
 
     def document(self, doc_id: str) -> Document | None:
         return next((d for d in self.documents if d.id == doc_id), None)
+
+    def department(self, name: str, doc_id: str | None = None) -> Department | None:
+        """Directory entry by canonical name or alias (first document unless doc_id is given)."""
+        for d in self.departments:
+            if (name == d.name or name in d.aliases) and (doc_id is None or d.document == doc_id):
+                return d
+        return None
 
     def to_dict(self) -> dict:
         return asdict(self)
