@@ -1,0 +1,592 @@
+/* Staff admin: edit the eval question set (ETag / If-Match), review the question log, run the evaluation. */
+(function () {
+  "use strict";
+
+  var TOKEN_KEY = "policybot.adminToken";
+  var KINDS = [
+    ["department", "找部门"], ["content", "问内容"], ["department_tasks", "部门任务"],
+    ["category_tasks", "类别任务"], ["task_number", "任务编号"], ["out_of_scope", "超出范围"]
+  ];
+  var KIND_LABEL = {};
+  KINDS.forEach(function (k) { KIND_LABEL[k[0]] = k[1]; });
+  var LOG_PAGE = 50;
+
+  var $ = function (id) { return document.getElementById(id); };
+  var state = { token: sessionStorage.getItem(TOKEN_KEY) || "", etag: null, questions: [], logOffset: 0, logTotal: 0, pollTimer: null };
+
+  function el(tag, cls, text) {
+    var n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (text != null) n.textContent = text;
+    return n;
+  }
+  function button(text, cls, onClick) {
+    var b = el("button", cls || "ghost small", text);
+    b.type = "button";
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  function td(content, cls) {
+    var c = el("td", cls);
+    if (content == null) return c;
+    if (typeof content === "string" || typeof content === "number") c.textContent = String(content);
+    else c.appendChild(content);
+    return c;
+  }
+  function fmtTime(v) {
+    if (v == null || v === "") return "—";
+    var d = typeof v === "number" ? new Date(v * (v < 1e12 ? 1000 : 1)) : new Date(v);
+    if (isNaN(d)) return String(v);
+    var p = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds());
+  }
+
+  // ---------------------------------------------------------------- HTTP
+
+  function ApiError(status, body) {
+    var err = (body && body.error) || {};
+    this.status = status;
+    this.code = err.code || "";
+    this.message = err.message || ("HTTP " + status);
+    this.details = Array.isArray(err.details) ? err.details : [];
+  }
+
+  function api(method, path, opts) {
+    opts = opts || {};
+    var headers = { Accept: "application/json", Authorization: "Bearer " + state.token };
+    if (opts.body !== undefined) headers["Content-Type"] = "application/json";
+    if (opts.ifMatch) headers["If-Match"] = opts.ifMatch;
+    return fetch(path, {
+      method: method, headers: headers, cache: "no-store",
+      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined
+    }).then(function (res) {
+      var parse = opts.text ? res.text() : res.json().catch(function () { return null; });
+      return parse.then(function (body) {
+        if (res.status === 401 && !opts.login) { logout("令牌无效或已失效，请重新输入。"); }
+        if (!res.ok) throw new ApiError(res.status, opts.text ? null : body);
+        return { status: res.status, body: body, etag: res.headers.get("ETag") };
+      });
+    }, function () {
+      throw new ApiError(0, { error: { code: "network", message: "网络连接失败，请检查网络后重试。" } });
+    });
+  }
+
+  var noticeTimer = null;
+  function notice(text, kind) {
+    var n = $("notice");
+    n.textContent = text;
+    n.className = "notice show " + (kind || "ok");
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(function () { n.className = "notice"; }, kind === "bad" ? 8000 : 4000);
+  }
+  function describe(err) {
+    if (err.status === 0) return err.message;
+    if (err.status === 409) return "评测集已被其他人修改，已重新加载最新内容，请核对后再保存。";
+    if (err.status === 428) return "缺少版本信息（If-Match），已重新加载，请重试。";
+    if (err.status === 429) return "操作太频繁，请稍后再试。";
+    return err.message;
+  }
+
+  // ---------------------------------------------------------------- login
+
+  function showApp(on) {
+    $("login").hidden = on;
+    $("app").hidden = !on;
+    $("logout").hidden = !on;
+  }
+
+  function logout(message) {
+    state.token = "";
+    state.etag = null;
+    sessionStorage.removeItem(TOKEN_KEY);
+    stopPolling();
+    showApp(false);
+    $("login-error").textContent = message || "";
+    $("token").value = "";
+    $("token").focus();
+  }
+
+  $("login-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var t = $("token").value.trim();
+    if (!t) { $("login-error").textContent = "请输入令牌。"; return; }
+    state.token = t;
+    $("login-error").textContent = "";
+    api("GET", "/api/admin/questions", { login: true }).then(function (r) {
+      sessionStorage.setItem(TOKEN_KEY, t);
+      start(r);
+    }, function (err) {
+      state.token = "";
+      $("login-error").textContent = err.status === 401 ? "令牌不正确。" : err.status === 404 ? "管理功能未启用。" : describe(err);
+    });
+  });
+  $("logout").addEventListener("click", function () { logout(""); });
+
+  function start(firstQuestions) {
+    showApp(true);
+    fillKindSelect($("q-kind"), true);
+    fillKindSelect($("f-kind"), false);
+    if (firstQuestions) acceptQuestions(firstQuestions); else loadQuestions();
+    selectTab(location.hash === "#log" ? "log" : location.hash === "#eval" ? "eval" : "questions", false);
+  }
+
+  function fillKindSelect(sel, withAll) {
+    if (sel.getAttribute("data-filled")) return;
+    KINDS.forEach(function (k) {
+      var o = el("option", null, k[1] + "（" + k[0] + "）");
+      o.value = k[0];
+      sel.appendChild(o);
+    });
+    sel.setAttribute("data-filled", "1");
+  }
+
+  // ---------------------------------------------------------------- tabs
+
+  var TABS = ["questions", "log", "eval"];
+  function selectTab(name, focus) {
+    TABS.forEach(function (t) {
+      var tab = $("tab-" + t), on = t === name;
+      tab.setAttribute("aria-selected", on ? "true" : "false");
+      tab.tabIndex = on ? 0 : -1;
+      $("panel-" + t).hidden = !on;
+      if (on && focus) tab.focus();
+    });
+    history.replaceState(null, "", "#" + name);
+    if (name === "log") { loadLog(); loadTopics(); loadAttention(); }
+    if (name === "eval") loadRuns(); else stopPolling();
+  }
+  TABS.forEach(function (t, i) {
+    var tab = $("tab-" + t);
+    tab.addEventListener("click", function () { selectTab(t, false); });
+    tab.addEventListener("keydown", function (ev) {
+      var step = ev.key === "ArrowRight" ? 1 : ev.key === "ArrowLeft" ? -1 : 0;
+      if (!step) return;
+      ev.preventDefault();
+      selectTab(TABS[(i + step + TABS.length) % TABS.length], true);
+    });
+  });
+
+  // ---------------------------------------------------------------- questions
+
+  function questionParams() {
+    var p = new URLSearchParams();
+    if ($("q-search").value.trim()) p.set("q", $("q-search").value.trim());
+    if ($("q-kind").value) p.set("kind", $("q-kind").value);
+    if ($("q-split").value) p.set("split", $("q-split").value);
+    var s = p.toString();
+    return s ? "?" + s : "";
+  }
+
+  function loadQuestions() {
+    return api("GET", "/api/admin/questions" + questionParams()).then(acceptQuestions, function (err) {
+      if (err.status !== 401) notice("加载评测问题失败：" + describe(err), "bad");
+    });
+  }
+
+  function acceptQuestions(r) {
+    state.etag = (r.body && r.body.etag) || r.etag;
+    state.questions = (r.body && r.body.questions) || [];
+    renderQuestions();
+  }
+
+  var qTimer = null;
+  $("q-search").addEventListener("input", function () { clearTimeout(qTimer); qTimer = setTimeout(loadQuestions, 200); });
+  $("q-kind").addEventListener("change", loadQuestions);
+  $("q-split").addEventListener("change", loadQuestions);
+  $("q-filters").addEventListener("submit", function (ev) { ev.preventDefault(); loadQuestions(); });
+  $("q-add").addEventListener("click", function () { openEditor("add", null); });
+
+  function tasksText(q) {
+    var parts = [];
+    if (q.tasks_any && q.tasks_any.length) parts.push("任一 " + q.tasks_any.join("、"));
+    if (q.tasks_all && q.tasks_all.length) parts.push("全部 " + q.tasks_all.join("、"));
+    return parts.join("；") || "—";
+  }
+
+  function renderQuestions() {
+    var body = $("q-table").tBodies[0];
+    body.textContent = "";
+    $("q-count").textContent = "共 " + state.questions.length + " 条";
+    if (!state.questions.length) {
+      var tr = el("tr");
+      var c = td("没有符合条件的问题", "empty");
+      c.colSpan = 7;
+      tr.appendChild(c);
+      body.appendChild(tr);
+      return;
+    }
+    state.questions.forEach(function (q) {
+      var tr = el("tr");
+      tr.setAttribute("data-id", q.id);
+      tr.appendChild(td(q.id, "mono"));
+      var qc = el("div");
+      qc.appendChild(el("span", null, q.question));
+      if (q.refuse) qc.appendChild(el("span", "tag warn", "应拒答"));
+      if (q.lang === "en") qc.appendChild(el("span", "tag", "EN"));
+      if (q.note) qc.appendChild(el("div", "muted small", q.note));
+      tr.appendChild(td(qc, "qtext"));
+      tr.appendChild(td(KIND_LABEL[q.kind] || q.kind));
+      tr.appendChild(td(q.split));
+      tr.appendChild(td(tasksText(q)));
+      tr.appendChild(td((q.departments || []).join("、") || "—"));
+      var act = el("div", "row-actions");
+      act.appendChild(button("编辑", "ghost small", function () { openEditor("edit", q); }));
+      act.appendChild(button("删除", "danger small", function () { removeQuestion(q); }));
+      tr.appendChild(td(act));
+      body.appendChild(tr);
+    });
+  }
+
+  function removeQuestion(q) {
+    if (!window.confirm("确定删除评测问题 " + q.id + "？\n" + q.question)) return;
+    api("DELETE", "/api/admin/questions/" + encodeURIComponent(q.id), { ifMatch: state.etag }).then(function (r) {
+      if (r.body && r.body.etag) state.etag = r.body.etag;
+      notice("已删除 " + q.id);
+      loadQuestions();
+    }, function (err) {
+      notice(describe(err), "bad");
+      if (err.status === 409 || err.status === 428 || err.status === 404) loadQuestions();
+    });
+  }
+
+  // ---------------------------------------------------------------- editor dialog
+
+  var dialog = $("editor");
+  var editing = null; // {mode, record, logItem}
+
+  function listOf(text) {
+    return String(text || "").split(/[\s,，、;；]+/).filter(Boolean);
+  }
+  function intsOf(text, label, errors) {
+    var out = [];
+    listOf(text).forEach(function (t) {
+      if (/^\d+$/.test(t) && +t > 0) out.push(+t);
+      else errors.push(label + "：“" + t + "”不是有效的任务编号（正整数）");
+    });
+    return out;
+  }
+
+  function showRows(names) {
+    Array.prototype.forEach.call(dialog.querySelectorAll(".row"), function (r) {
+      r.hidden = names.indexOf(r.getAttribute("data-f")) < 0;
+    });
+  }
+
+  function openEditor(mode, rec, logItem) {
+    editing = { mode: mode, record: rec, logItem: logItem };
+    rec = rec || {};
+    $("editor-title").textContent = mode === "add" ? "新增评测问题" : mode === "edit" ? "编辑评测问题 " + rec.id : "加入评测集";
+    $("editor-source").textContent = mode === "promote" ? "来自提问日志 #" + logItem.id + "：" + logItem.question : "";
+    $("f-question").value = rec.question || "";
+    $("f-kind").value = rec.kind || "department";
+    $("f-split").value = rec.split || "dev";
+    $("f-lang").value = rec.lang || "zh";
+    $("f-tasks-any").value = (rec.tasks_any || []).join(", ");
+    $("f-tasks-all").value = (rec.tasks_all || []).join(", ");
+    $("f-departments").value = (rec.departments || []).join("、");
+    $("f-contains").value = (rec.contains || []).join("、");
+    $("f-refuse").checked = !!rec.refuse;
+    $("f-note").value = rec.note || "";
+    $("editor-errors").textContent = "";
+    showRows(mode === "promote"
+      ? ["kind", "split", "refuse", "tasks_any", "tasks_all", "departments"]
+      : ["question", "kind", "split", "lang", "refuse", "tasks_any", "tasks_all", "departments", "contains", "note"]);
+    $("editor-save").disabled = false;
+    dialog.showModal();
+    (mode === "promote" ? $("f-kind") : $("f-question")).focus();
+  }
+
+  function closeEditor() { dialog.close(); editing = null; }
+  $("editor-cancel").addEventListener("click", closeEditor);
+
+  function showErrors(lines) {
+    var ul = $("editor-errors");
+    ul.textContent = "";
+    lines.forEach(function (line) { ul.appendChild(el("li", null, line)); });
+  }
+
+  function detailText(d) {
+    if (typeof d === "string") return d;
+    if (!d || typeof d !== "object") return String(d);
+    var where = Array.isArray(d.loc) ? d.loc.filter(function (x) { return x !== "body"; }).join(".") : (d.field || "");
+    var msg = d.msg || d.message || JSON.stringify(d);
+    return where ? where + "：" + msg : msg;
+  }
+
+  $("editor-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (!editing) return;
+    var errors = [];
+    var rec = {
+      kind: $("f-kind").value,
+      split: $("f-split").value,
+      tasks_any: intsOf($("f-tasks-any").value, "任一命中任务", errors),
+      tasks_all: intsOf($("f-tasks-all").value, "须全部引用任务", errors),
+      departments: listOf($("f-departments").value),
+      refuse: $("f-refuse").checked
+    };
+    var mode = editing.mode;
+    if (mode !== "promote") {
+      rec.question = $("f-question").value.trim();
+      rec.lang = $("f-lang").value;
+      rec.contains = listOf($("f-contains").value);
+      rec.note = $("f-note").value.trim();
+      if (!rec.question) errors.push("问题：不能为空");
+    }
+    if (rec.kind === "out_of_scope" && !rec.refuse) errors.push("应拒答：题型为“超出范围”时应勾选");
+    if (errors.length) { showErrors(errors); return; }
+
+    var req;
+    if (mode === "add") req = api("POST", "/api/admin/questions", { body: rec, ifMatch: state.etag });
+    else if (mode === "edit") req = api("PUT", "/api/admin/questions/" + encodeURIComponent(editing.record.id), { body: rec, ifMatch: state.etag });
+    else req = ensureEtag().then(function () {
+      return api("POST", "/api/admin/log/" + encodeURIComponent(editing.logItem.id) + "/promote", { body: rec, ifMatch: state.etag });
+    });
+    $("editor-save").disabled = true;
+    req.then(function (r) {
+      if (r.body && r.body.etag) state.etag = r.body.etag;
+      var q = r.body && r.body.question;
+      notice(mode === "add" ? "已新增 " + (q && q.id || "") : mode === "edit" ? "已保存 " + editing.record.id : "已加入评测集 " + (q && q.id || ""));
+      closeEditor();
+      loadQuestions();
+    }, function (err) {
+      $("editor-save").disabled = false;
+      if (err.status === 422 || err.status === 400) {
+        showErrors([err.message].concat(err.details.map(detailText)));
+      } else {
+        showErrors([describe(err)]);
+        if (err.status === 409 || err.status === 428) { notice(describe(err), "bad"); loadQuestions(); }
+      }
+    });
+  });
+
+  function ensureEtag() {
+    return state.etag ? Promise.resolve() : loadQuestions();
+  }
+
+  // ---------------------------------------------------------------- question log
+
+  function logParams() {
+    var p = new URLSearchParams({ limit: String(LOG_PAGE), offset: String(state.logOffset) });
+    if ($("log-search").value.trim()) p.set("q", $("log-search").value.trim());
+    if ($("log-answered").value) p.set("answered", $("log-answered").value);
+    return p.toString();
+  }
+
+  function loadLog() {
+    api("GET", "/api/admin/log?" + logParams()).then(function (r) {
+      state.logTotal = r.body.total || 0;
+      renderLog(r.body.items || []);
+    }, function (err) { if (err.status !== 401) notice("加载提问日志失败：" + describe(err), "bad"); });
+  }
+
+  function resultCell(item) {
+    var wrap = el("span");
+    wrap.appendChild(el("span", "tag " + (item.answered ? "ok" : "warn"), item.answered ? "已回答" : "未回答"));
+    if (item.kind) wrap.appendChild(el("span", "muted small", " " + (KIND_LABEL[item.kind] || item.kind)));
+    return wrap;
+  }
+  function scoreText(s) { return typeof s === "number" ? s.toFixed(2) : "—"; }
+
+  function renderLog(items) {
+    var body = $("log-table").tBodies[0];
+    body.textContent = "";
+    var from = items.length ? state.logOffset + 1 : 0;
+    $("log-count").textContent = from + "–" + (state.logOffset + items.length) + " / 共 " + state.logTotal + " 条";
+    $("log-prev").disabled = state.logOffset <= 0;
+    $("log-next").disabled = state.logOffset + items.length >= state.logTotal;
+    if (!items.length) {
+      var tr = el("tr"), c = td("暂无提问记录", "empty");
+      c.colSpan = 6; tr.appendChild(c); body.appendChild(tr);
+      return;
+    }
+    items.forEach(function (it) {
+      var tr = el("tr");
+      tr.appendChild(td(fmtTime(it.ts), "mono small"));
+      var qc = el("div", null, it.question);
+      if (it.departments && it.departments.length) qc.appendChild(el("div", "muted small", it.departments.join("、")));
+      tr.appendChild(td(qc, "qtext"));
+      tr.appendChild(td(resultCell(it)));
+      tr.appendChild(td(it.top_task != null ? "第" + it.top_task + "项" : "—"));
+      tr.appendChild(td(scoreText(it.score), "mono"));
+      tr.appendChild(td(button("加入评测集", "ghost small", function () { promote(it); })));
+      body.appendChild(tr);
+    });
+  }
+
+  function promote(item) {
+    openEditor("promote", {
+      kind: item.answered ? (item.kind || "department") : "out_of_scope",
+      split: "dev",
+      tasks_any: item.answered && item.top_task != null ? [item.top_task] : [],
+      departments: item.answered ? (item.departments || []) : [],
+      refuse: !item.answered
+    }, item);
+  }
+
+  var logTimer = null;
+  $("log-search").addEventListener("input", function () {
+    clearTimeout(logTimer);
+    logTimer = setTimeout(function () { state.logOffset = 0; loadLog(); }, 200);
+  });
+  $("log-answered").addEventListener("change", function () { state.logOffset = 0; loadLog(); });
+  $("log-filters").addEventListener("submit", function (ev) { ev.preventDefault(); });
+  $("log-prev").addEventListener("click", function () { state.logOffset = Math.max(0, state.logOffset - LOG_PAGE); loadLog(); });
+  $("log-next").addEventListener("click", function () { state.logOffset += LOG_PAGE; loadLog(); });
+
+  function loadTopics() {
+    api("GET", "/api/admin/log/topics").then(function (r) {
+      var tasks = $("topic-tasks"), qs = $("topic-questions");
+      tasks.textContent = ""; qs.textContent = "";
+      (r.body.tasks || []).forEach(function (t) {
+        var li = el("li");
+        li.appendChild(el("b", null, "第" + t.task + "项"));
+        li.appendChild(el("span", "count-pill", t.count + " 次"));
+        if (t.text) li.appendChild(el("div", "muted small", t.text));
+        tasks.appendChild(li);
+      });
+      (r.body.questions || []).forEach(function (q) {
+        var li = el("li");
+        li.appendChild(el("span", null, q.question));
+        li.appendChild(el("span", "count-pill", q.count + " 次"));
+        qs.appendChild(li);
+      });
+      if (!tasks.children.length) tasks.appendChild(el("li", "muted", "暂无数据"));
+      if (!qs.children.length) qs.appendChild(el("li", "muted", "暂无数据"));
+    }, function (err) { if (err.status !== 401) notice("加载高频话题失败：" + describe(err), "bad"); });
+  }
+
+  function attentionItem(it) {
+    var li = el("li");
+    li.appendChild(el("span", null, it.question));
+    var meta = el("div", "muted small", fmtTime(it.ts) + (typeof it.score === "number" ? " · 得分 " + scoreText(it.score) : ""));
+    meta.appendChild(document.createTextNode(" "));
+    meta.appendChild(button("加入评测集", "link", function () { promote(it); }));
+    li.appendChild(meta);
+    return li;
+  }
+
+  function loadAttention() {
+    var th = parseFloat($("threshold").value);
+    var qs = isFinite(th) ? "?threshold=" + encodeURIComponent(th) : "";
+    api("GET", "/api/admin/log/attention" + qs).then(function (r) {
+      [["att-unanswered", r.body.unanswered], ["att-low", r.body.low_confidence]].forEach(function (pair) {
+        var ul = $(pair[0]);
+        ul.textContent = "";
+        (pair[1] || []).forEach(function (it) { ul.appendChild(attentionItem(it)); });
+        if (!ul.children.length) ul.appendChild(el("li", "muted", "暂无"));
+      });
+    }, function (err) { if (err.status !== 401) notice("加载待关注问题失败：" + describe(err), "bad"); });
+  }
+  $("threshold").addEventListener("change", loadAttention);
+
+  // ---------------------------------------------------------------- eval runs
+
+  function stopPolling() { clearTimeout(state.pollTimer); state.pollTimer = null; }
+
+  function loadRuns() {
+    stopPolling();
+    return api("GET", "/api/admin/eval/runs").then(function (r) {
+      var runs = r.body.runs || [];
+      renderRuns(runs);
+      var active = runs.some(function (x) { return x.status === "running" || x.status === "queued"; });
+      $("eval-run").disabled = active;
+      if (active && !$("panel-eval").hidden) state.pollTimer = setTimeout(loadRuns, 2000);
+    }, function (err) { if (err.status !== 401) notice("加载评测记录失败：" + describe(err), "bad"); });
+  }
+
+  var STATUS = { running: "运行中", queued: "排队中", done: "完成", finished: "完成", succeeded: "完成", failed: "失败", error: "失败" };
+
+  function summaryNode(s) {
+    if (s == null) return el("span", "muted", "—");
+    if (typeof s !== "object") return el("span", null, String(s));
+    var dl = el("div", "summary");
+    Object.keys(s).forEach(function (k) {
+      var v = s[k];
+      if (v !== null && typeof v === "object") return; // nested breakdowns live in the report
+      var item = el("span", "metric");
+      item.appendChild(el("span", "muted", k + " "));
+      item.appendChild(el("b", null, typeof v === "number" && !Number.isInteger(v) ? v.toFixed(3) : String(v)));
+      dl.appendChild(item);
+    });
+    return dl;
+  }
+
+  function renderRuns(runs) {
+    var body = $("runs-table").tBodies[0];
+    body.textContent = "";
+    if (!runs.length) {
+      var tr = el("tr"), c = td("还没有运行过评测", "empty");
+      c.colSpan = 6; tr.appendChild(c); body.appendChild(tr);
+      return;
+    }
+    runs.forEach(function (run) {
+      var tr = el("tr");
+      tr.appendChild(td(String(run.id), "mono"));
+      var st = el("span", "tag " + (run.status === "failed" || run.status === "error" ? "warn" : run.status === "running" || run.status === "queued" ? "" : "ok"), STATUS[run.status] || run.status);
+      tr.appendChild(td(st));
+      tr.appendChild(td(fmtTime(run.started), "mono small"));
+      tr.appendChild(td(fmtTime(run.finished), "mono small"));
+      tr.appendChild(td(summaryNode(run.summary)));
+      var done = STATUS[run.status] === "完成";
+      tr.appendChild(td(done ? button("查看报告", "ghost small", function () { openReport(run.id); }) : null));
+      body.appendChild(tr);
+    });
+  }
+
+  $("eval-run").addEventListener("click", function () {
+    $("eval-run").disabled = true;
+    api("POST", "/api/admin/eval/run").then(function (r) {
+      notice("评测已开始（" + r.body.run + "），完成后可查看报告。");
+      loadRuns();
+    }, function (err) {
+      $("eval-run").disabled = false;
+      notice(err.status === 409 ? "已有评测正在运行，请等待完成。" : "无法开始评测：" + describe(err), "bad");
+      loadRuns();
+    });
+  });
+
+  // The report needs the bearer token, so it is fetched here and shown with srcdoc. A srcdoc frame
+  // inherits this page's CSP, which blocks the report's inline styles; the frame is same-origin but
+  // script-less (sandbox="allow-same-origin"), so its styles are re-applied through the CSSOM, which CSP allows.
+  function openReport(id) {
+    api("GET", "/api/admin/eval/reports/" + encodeURIComponent(id) + "/", { text: true }).then(function (r) {
+      var frame = $("report-frame");
+      frame.onload = function () { restyle(frame); };
+      $("report-title").textContent = "评测报告 " + id;
+      frame.srcdoc = r.body;
+      $("report").hidden = false;
+      $("report").scrollIntoView({ block: "start" });
+    }, function (err) { notice("无法打开报告：" + describe(err), "bad"); });
+  }
+
+  function restyle(frame) {
+    var doc, win;
+    try { doc = frame.contentDocument; win = frame.contentWindow; } catch (e) { return; }
+    if (!doc) return;
+    try {
+      var sheets = [];
+      Array.prototype.forEach.call(doc.querySelectorAll("style"), function (st) {
+        var sheet = new win.CSSStyleSheet();
+        sheet.replaceSync(st.textContent);
+        sheets.push(sheet);
+      });
+      doc.adoptedStyleSheets = sheets;
+      Array.prototype.forEach.call(doc.querySelectorAll("[style]"), function (node) {
+        node.style.cssText = node.getAttribute("style");
+      });
+    } catch (e) { /* an old browser: the report stays readable, only unstyled */ }
+  }
+  $("report-close").addEventListener("click", function () { $("report").hidden = true; $("report-frame").srcdoc = ""; });
+
+  // ---------------------------------------------------------------- boot
+
+  if (state.token) {
+    api("GET", "/api/admin/questions", { login: true }).then(start, function (err) {
+      logout(err.status === 401 ? "令牌已失效，请重新输入。" : describe(err));
+    });
+  } else {
+    showApp(false);
+    $("token").focus();
+  }
+})();
