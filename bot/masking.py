@@ -47,7 +47,8 @@ _ID_CARD_15 = re.compile(rf"{_NO_DIGIT_BEFORE}[1-9][0-9]{{5}}{_DATE_YYMMDD}[0-9]
 
 # Grouped digits only from card-issuer leading digits, so "2023 2024 2025 2026" stays.
 _BANK_CARD = re.compile(
-    rf"{_NO_DIGIT_BEFORE}(?:[0-9]{{16,19}}|[3-69][0-9]{{3}}(?:[ -][0-9]{{4}}){{3}}(?:[ -]?[0-9]{{1,3}})?){_NOT_QUANTITY}"
+    rf"{_NO_DIGIT_BEFORE}(?:[0-9]{{16,19}}|[3-69][0-9]{{3}}(?:[ -][0-9]{{4}}){{3}}(?:[ -]?[0-9]{{1,3}})?)"
+    rf"{_NOT_QUANTITY}"
 )
 
 # 1[3-9]x-xxxx-xxxx, optionally after +86 / 0086 / 86 (also "(+86)").
@@ -102,7 +103,8 @@ def mask_pii(text: str) -> str:
     """Return `text` with personal numbers and addresses replaced by tags such as 〔手机号〕."""
     if not isinstance(text, str):
         raise InvalidInput(f"mask_pii expects text, got {type(text).__name__}")
-    if not any(ch.isdigit() or ch in "@＠" for ch in text):
+    # Every pattern needs an @ or at least seven digits: most questions stop here.
+    if "@" not in text and "＠" not in text and sum(map(str.isdigit, text)) < 7:
         return text
     probe = text.translate(_PROBE)
     out: list[str] = []
