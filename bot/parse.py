@@ -11,7 +11,13 @@ from pathlib import Path
 import yaml
 
 from bot.corpus import Corpus, Document, Paragraph, Part, Section, Sentence, Task
-from bot.departments import TABLE_FILE, DepartmentTable, alias_uses, build_directory
+from bot.departments import (
+    TABLE_FILE,
+    DepartmentTable,
+    TableEntry,
+    alias_uses,
+    build_directory,
+)
 from bot.errors import InvalidInput, NotFound
 
 MANIFEST_FILE = "documents.yaml"
@@ -77,7 +83,7 @@ def clean_text(text: str) -> str:
 
 def strip_markup(text: str) -> str:
     """Remove bold/HTML emphasis the converter left around headings and table cells."""
-    text = re.sub(r"</?(?:b|strong|em|i)>", "", text, flags=re.I)
+    text = re.sub(r"</?(?:b|strong|em|i)>", "", text, flags=re.IGNORECASE)
     return text.replace("**", "").replace("__", "")
 
 
@@ -90,7 +96,7 @@ def heading_text(line: str) -> str | None:
     m = re.match(r"^#{1,6}\s*(.*)$", s)
     if m:
         return clean_text(strip_markup(m.group(1)))
-    if re.fullmatch(r"\*\*(.+)\*\*", s) or re.fullmatch(r"<b>(.+)</b>", s, flags=re.I):
+    if re.fullmatch(r"\*\*(.+)\*\*", s) or re.fullmatch(r"<b>(.+)</b>", s, flags=re.IGNORECASE):
         return clean_text(strip_markup(s))
     return None
 
@@ -330,6 +336,9 @@ def parse_document(text: str, meta: DocumentMeta, table: DepartmentTable | None 
                     front_heading = b.text
                     front.barrier()
                 continue
+            if zone in ("body", "closing") and is_attachment_marker(b.text):
+                zone, current = "attachment", None
+                continue
             if zone == "body":
                 if m := PART_RE.match(b.text):
                     part = new_part(cn_number(m.group(1)), m.group(2), b.text)
@@ -363,12 +372,11 @@ def parse_document(text: str, meta: DocumentMeta, table: DepartmentTable | None 
         if zone in ("attachment", "after_table", "closing") or current is None:
             closing.texts.append(b.text)
             continue
-        # A heading between two blocks closes the paragraph: joining happens per container,
-        # so a block is appended to the container it appears in.
+        # Each heading opens its own container, so page-break joining never crosses a heading.
         current.texts.append(b.text)
 
     built_parts = []
-    for pi, p in enumerate(parts, start=1):
+    for p in parts:
         sections = tuple(
             Section(id=s["box"].prefix, number=s["number"], title=s["title"], heading=s["heading"],
                     paragraphs=s["box"].paragraphs())
@@ -427,18 +435,14 @@ def parse_task_rows(rows: list[tuple[int, str]], table: DepartmentTable | None) 
         if (header := _header_columns(cells)) is not None:
             cols = header
             continue
-
-        def cell(key: str) -> str:
-            i = cols[key]
-            return cells[i] if i < len(cells) else ""
-
-        number_cell = _squash(cell("number"))
-        first = clean_text(strip_markup(cell("category")))
-        text = clean_text(cell("text"))
-        dept_raw = cell("departments").strip()
+        cells += [""] * (max(cols.values()) + 1 - len(cells))
+        number_cell = _squash(cells[cols["number"]])
+        first = clean_text(strip_markup(cells[cols["category"]]))
+        text = clean_text(cells[cols["text"]])
+        dept_raw = cells[cols["departments"]].strip()
         if not number_cell:
             if not text and not dept_raw:
-                if m := PART_RE.match(first):
+                if PART_RE.match(first):
                     part, category = first, ""
                     continue
                 if SECTION_RE.match(first):
@@ -601,11 +605,12 @@ def load_corpus(corpus_dir: Path) -> Corpus:
     corpus_dir = Path(corpus_dir).resolve()
     if not corpus_dir.is_dir():
         raise NotFound(f"corpus directory not found: {corpus_dir}")
-    key = (corpus_dir, tuple(sorted((p.name, p.stat().st_mtime_ns) for p in corpus_dir.iterdir() if p.is_file())))
-    if key in _cache:
-        return _cache[key]
     manifest = read_manifest(corpus_dir)
     table_path = corpus_dir / TABLE_FILE
+    watched = [corpus_dir / MANIFEST_FILE, table_path, *(file for _, file in manifest)]
+    key = (corpus_dir, tuple((str(f), f.stat().st_mtime_ns if f.exists() else None) for f in watched))
+    if key in _cache:
+        return _cache[key]
     table = DepartmentTable.from_file(table_path) if table_path.exists() else DepartmentTable([], str(table_path))
     corpus = parse_corpus([(meta, file.read_text(encoding="utf-8")) for meta, file in manifest], table)
     _cache.clear()
@@ -666,7 +671,13 @@ def link_coverage(doc: Document) -> tuple[int, int, list[int]]:
     return len(doc.tasks) - len(unlinked), len(doc.tasks), unlinked
 
 
-def corpus_summary(corpus: Corpus, table: DepartmentTable | None = None) -> str:
+def _directory_table(corpus: Corpus, doc_id: str) -> DepartmentTable:
+    """The alias table as far as this document's directory records it."""
+    entries = [TableEntry(d.name, {a: "" for a in d.aliases}) for d in corpus.departments if d.document == doc_id]
+    return DepartmentTable(entries, "directory")
+
+
+def corpus_summary(corpus: Corpus) -> str:
     lines = [f"{len(corpus.documents)} document(s)"]
     for d in corpus.documents:
         sections = [s for p in d.parts for s in p.sections]
@@ -676,8 +687,8 @@ def corpus_summary(corpus: Corpus, table: DepartmentTable | None = None) -> str:
             "",
             f"{d.id}: 《{d.title}》 {d.doc_number} {d.date}".rstrip(),
             f"  issuer: {d.issuer}" if d.issuer else "",
-            f"  body: {len(d.parts)} parts, {len(sections)} sections, {len(body)} paragraphs, {n_sent} sentences"
-            f" (+{len(d.front_matter)} notice, {len(d.closing)} closing paragraphs)",
+            (f"  body: {len(d.parts)} parts, {len(sections)} sections, {len(body)} paragraphs, {n_sent} sentences"
+             f" (+{len(d.front_matter)} notice, {len(d.closing)} closing paragraphs)"),
         ]
         for p in d.parts:
             lines.append(f"    {p.heading}")
@@ -695,15 +706,8 @@ def corpus_summary(corpus: Corpus, table: DepartmentTable | None = None) -> str:
             missing = [t.number for t in d.tasks if not t.departments]
             if missing:
                 lines.append(f"  tasks without a lead department: {', '.join(map(str, missing))}")
-            if table is None:
-                try:
-                    from bot.departments import load_table
-                    table = load_table()
-                except Exception:  # the summary still stands without the alias report
-                    table = None
-            if table is not None:
-                for written, canon, nums in alias_uses(d, table):
-                    lines.append(f"  alias: {written} -> {canon} (task {', '.join(map(str, nums))})")
+            for written, canon, nums in alias_uses(d, _directory_table(corpus, d.id)):
+                lines.append(f"  alias: {written} -> {canon} (task {', '.join(map(str, nums))})")
         else:
             lines.append("  tasks: none (no task list)")
         depts = [x for x in corpus.departments if x.document == d.id]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -518,3 +517,12 @@ def test_load_corpus_errors(tmp_path):
         "documents:\n  - {id: a, file: a.md}\n  - {id: a, file: a.md}\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="twice"):
         load_corpus(tmp_path)
+
+
+def test_attachment_heading_and_task_outside_any_section():
+    text = "# 示例 2024 年 行动方案\n\n## 一、甲\n\n推进内容建设。\n\n## 附件\n\n类目\t序号\t事项\t牵头部门\n（一）甲\t1\t推进内容建设。\t甲局\n"
+    doc = _synthetic_doc(text)
+    assert [p.text for p in doc.parts[0].paragraphs] == ["推进内容建设。"]
+    (task,) = doc.tasks
+    # no body section matches, so the whole body is searched
+    assert task.section_id == "" and task.body == ("demo/p1.para1.sent1",)
