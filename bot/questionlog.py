@@ -286,7 +286,7 @@ class QuestionLog:
             row = {
                 "ts": _utc(ts) if ts is not None else datetime.now(timezone.utc),
                 "question": mask_pii(str(question)),
-                "kind": str(kind)[:KIND_MAX_CHARS],
+                "kind": str(kind or "")[:KIND_MAX_CHARS],
                 "answered": bool(answered),
                 "top_task": int(top_task) if top_task is not None else None,
                 "score": _finite(score),

@@ -243,8 +243,10 @@ def test_odd_values_are_recorded_not_raised(qlog):
     ask(qlog, 12345, kind="x" * 100, score=float("nan"), latency_ms=float("inf"), departments="园区经发委",
         top_task="7")
     ask(qlog, "bad task", top_task="not a number")  # cannot be stored faithfully: counted, not raised
+    ask(qlog, "没有类别", kind=None)
     assert qlog.flush()
-    (row,) = qlog.recent()
+    no_kind, row = qlog.recent()
+    assert no_kind["kind"] == ""
     assert row["question"] == "12345" and len(row["kind"]) == 32
     assert row["score"] is None and row["latency_ms"] == 0.0
     assert row["departments"] == ["园区经发委"] and row["top_task"] == 7
