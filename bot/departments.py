@@ -51,7 +51,7 @@ class DepartmentTable:
             self.entries[entry.name] = entry
 
     @classmethod
-    def from_mapping(cls, data: dict | None, source: str = "") -> "DepartmentTable":
+    def from_mapping(cls, data: dict | None, source: str = "") -> DepartmentTable:
         if data is None:
             return cls([], source)
         if not isinstance(data, dict) or not isinstance(data.get("departments", {}), dict):
@@ -78,7 +78,7 @@ class DepartmentTable:
         return cls(entries, source)
 
     @classmethod
-    def from_file(cls, path: Path) -> "DepartmentTable":
+    def from_file(cls, path: Path) -> DepartmentTable:
         try:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
