@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.corpus import Corpus, Department, Document, Task
+from bot.corpus import Corpus, Task
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.storage import atomic_write_text
 
@@ -21,6 +23,8 @@ KINDS = ("department", "content", "department_tasks", "category_tasks", "task_nu
 # Output key order; also the order a reviewer reads a record in.
 FIELDS = ("id", "question", "kind", "lang", "split", "tasks_any", "tasks_all", "departments", "contains", "refuse", "note")
 ID_PATTERN = re.compile(r"^q\d{4,}$")
+# The C loader when PyYAML was built with it: the set is re-read on every edit.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class EvalQuestion(BaseModel):
@@ -49,7 +53,7 @@ class EvalQuestion(BaseModel):
 
 def _parse(text: str, source: str) -> list[EvalQuestion]:
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise InvalidInput(f"{source}: not valid YAML: {exc}") from exc
     if raw is None:
@@ -78,6 +82,7 @@ def load_evalset(path: Path) -> list[EvalQuestion]:
     return _parse(text, str(path))
 
 
+@lru_cache(maxsize=4096, typed=True)  # typed: True and 1 must not share an entry
 def _scalar(value, flow: bool = False) -> str:
     """A YAML scalar: plain when it reads back unchanged, else a double-quoted (JSON) string."""
     if isinstance(value, bool):
@@ -90,14 +95,12 @@ def _scalar(value, flow: bool = False) -> str:
         plain_ok = (
             text == text.strip()
             and "\n" not in text
-            and yaml.safe_load(probe) == ([text] if flow else text)
+            and yaml.load(probe, Loader=_Loader) == ([text] if flow else text)
         )
     except yaml.YAMLError:
         plain_ok = False
     if plain_ok:
         return text
-    import json
-
     return json.dumps(text, ensure_ascii=False)
 
 
@@ -139,47 +142,9 @@ def file_etag(path: Path) -> str:
 
 def load_reference_corpus(corpus_dir: Path) -> Corpus:
     """The parsed corpus the eval set is checked against."""
-    try:
-        from bot.parse import load_corpus
-    except ImportError:
-        return _task_list_corpus(Path(corpus_dir))
+    from bot.parse import load_corpus
+
     return load_corpus(corpus_dir)
-
-
-# Used only while bot.parse is unavailable: the attachment's task rows alone are enough to check the set.
-_FALLBACK_ALIASES = {
-    "海关": "园区海关", "税务局": "园区税务局", "法院": "园区法院", "检察院": "园区检察院",
-    "政法委（司法局）": "政法委", "金管局": "金融局", "市市场监管局": "市场监管局",
-}
-
-
-def _task_list_corpus(corpus_dir: Path) -> Corpus:
-    docs = yaml.safe_load((corpus_dir / "documents.yaml").read_text(encoding="utf-8"))["documents"]
-    entry = docs[0]
-    text = (corpus_dir / entry["file"]).read_text(encoding="utf-8")
-    tasks: list[Task] = []
-    category, category_number = "", 0
-    for line in text.split("附件", 1)[-1].splitlines():
-        cells = line.split("\t")
-        if len(cells) < 4 or not cells[1].strip().isdigit():
-            continue
-        if cells[0].strip():
-            category_number += 1
-            category = re.sub(r"\s+", "", cells[0]).replace("(", "（").replace(")", "）")
-        raw = cells[3].strip()
-        names = [re.sub(r"\s+", "", n) for n in raw.split("、") if n.strip()]
-        depts = tuple(_FALLBACK_ALIASES.get(n, n) for n in names)
-        tasks.append(Task(int(cells[1]), category, category_number, "", cells[2].strip(), depts, raw))
-    led: dict[str, list[int]] = {}
-    for t in tasks:
-        for d in t.departments:
-            led.setdefault(d, []).append(t.number)
-    departments = tuple(
-        Department(name, tuple(a for a, c in _FALLBACK_ALIASES.items() if c == name), tuple(nums))
-        for name, nums in led.items()
-    )
-    doc = Document(entry["id"], entry["title"], entry["doc_number"], str(entry["date"]), entry["issuer"], (), (), tuple(tasks))
-    return Corpus((doc,), departments)
 
 
 def department_aliases(corpus: Corpus) -> dict[str, str]:
