@@ -1,0 +1,111 @@
+"""Question understanding: what kind of question this is, and which task, department or category it names."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100}
+
+_NUM = r"[0-9]+|[零〇一二两三四五六七八九十百]+"
+_TASK_NUMBER_ZH = re.compile(rf"第\s*({_NUM})\s*(?:项|条|个|号)|({_NUM})\s*号(?:任务|事项)|(?:任务|事项|序号)\s*(?:清单)?\s*(?:第|编号|序号)?\s*({_NUM})\s*(?:项|条|号)?(?![0-9])")
+_TASK_NUMBER_EN = re.compile(r"\b(?:task|item|measure|entry|no\.?|number)\s*(?:no\.?|number|#)?\s*#?\s*(\d{1,4})\b|#\s*(\d{1,4})\b", re.I)
+
+# Cues that the caller wants a whole list rather than one answer.
+_LIST_ZH = re.compile(r"哪些|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|全部|所有|列(?:一下|出)|一共|几项|多少项")
+_LIST_EN = re.compile(r"\b(?:which|what)\s+(?:tasks|measures|items|things|policies|actions)\b|\blist\b|\ball\s+(?:the\s+)?(?:tasks|measures)\b|\bresponsible\s+for\s+(?:what|which)\b|\bwhat\s+(?:does|do|is)\b.*\b(?:lead|handle|responsible|in charge)\b|\bmeasures\s+(?:on|for|about)\b", re.I)
+# Cues that the caller wants to know who is responsible.
+_WHO_ZH = re.compile(r"哪个部门|什么部门|哪个单位|哪个局|哪家|找谁|找哪|归谁|谁(?:来)?(?:负责|管|牵头|办|受理|处理)|谁家|哪(?:里|儿)(?:办|问|申请|咨询)|去哪|部门是|牵头部门|主管部门|对接")
+_WHO_EN = re.compile(r"\bwho\b|\bwhich\s+(?:department|office|bureau|agency|authority)\b|\bwhere\s+(?:do|can|should)\b|\bresponsible\b|\bin\s+charge\b|\bcontact\b", re.I)
+
+
+def parse_chinese_number(text: str) -> int | None:
+    """'107' -> 107, '三十二' -> 32, '一百零七' -> 107; None when it is not a number."""
+    text = unicodedata.normalize("NFKC", text)
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            current = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            total += (current or 1) * _CN_UNITS[ch]
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def is_english(question: str) -> bool:
+    cjk = sum(1 for ch in question if "\u4e00" <= ch <= "\u9fff")
+    latin = sum(1 for ch in question if ch.isascii() and ch.isalpha())
+    return latin > 2 * cjk and latin >= 3
+
+
+def task_number(question: str) -> int | None:
+    q = unicodedata.normalize("NFKC", question)
+    for pattern in (_TASK_NUMBER_ZH, _TASK_NUMBER_EN):
+        m = pattern.search(q)
+        if m:
+            raw = next(g for g in m.groups() if g)
+            return parse_chinese_number(raw)
+    return None
+
+
+def wants_list(question: str) -> bool:
+    return bool(_LIST_ZH.search(question) or _LIST_EN.search(question))
+
+
+def asks_who(question: str) -> bool:
+    return bool(_WHO_ZH.search(question) or _WHO_EN.search(question))
+
+
+class SurfaceMatcher:
+    """Finds canonical names by their surface forms in text, longest form first."""
+
+    def __init__(self, forms: dict[str, list[str]]):
+        pairs = [(f.lower(), name) for name, fs in forms.items() for f in {name, *fs} if f]
+        self._pairs = sorted(pairs, key=lambda p: -len(p[0]))
+
+    def find(self, text: str) -> list[str]:
+        text = unicodedata.normalize("NFKC", text).lower()
+        found: list[str] = []
+        for form, name in self._pairs:
+            if form.isascii():
+                hit = re.search(rf"(?<![a-z]){re.escape(form)}(?![a-z])", text)
+            else:
+                hit = form in text
+            if hit:
+                if name not in found:
+                    found.append(name)
+                text = text.replace(form, " ")
+        return found
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str  # department | content | department_tasks | category_tasks | task_number
+    lang: str  # zh | en
+    task: int | None = None
+    department: str | None = None
+    category: str | None = None
+
+
+def route(question: str, departments: SurfaceMatcher, categories: SurfaceMatcher) -> Route:
+    """Decide the question's kind from its wording. Out-of-scope is decided later, from retrieval."""
+    lang = "en" if is_english(question) else "zh"
+    number = task_number(question)
+    if number is not None:
+        return Route("task_number", lang, task=number)
+    listing = wants_list(question)
+    named_departments = departments.find(question)
+    if listing and len(named_departments) == 1:
+        return Route("department_tasks", lang, department=named_departments[0])
+    named_categories = categories.find(question)
+    if listing and len(named_categories) == 1 and not asks_who(question):
+        return Route("category_tasks", lang, category=named_categories[0])
+    if asks_who(question):
+        return Route("department", lang)
+    return Route("content", lang)

@@ -1,0 +1,282 @@
+"""The service object: holds the loaded index and model, and answers questions.
+
+Flow of a question: ask() -> routing.route() -> _rank() (BM25 + dense, fused) -> answer.* (quotes + templates).
+The HTTP API, the CLI and the eval runner all call this one object.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bot import answer, index, model
+from bot.answer import TaskHit
+from bot.chunks import category_title
+from bot.encoder import QueryEncoder
+from bot.errors import InvalidInput, NotFound
+from bot.fusion import convex
+from bot.routing import Route, SurfaceMatcher, route
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SYSTEMS = ("full", "bm25", "dense")
+# Weight of BM25 in the hybrid score, and the dense-similarity floor under which a question is
+# taken as not covered by the policy. Both chosen by measurement on the dev split (see README).
+LEXICAL_WEIGHT = 0.3
+REFUSAL_THRESHOLD = 0.80
+
+
+def _load_vocabulary(corpus_dir: Path) -> dict:
+    path = Path(corpus_dir) / "vocabulary.yaml"
+    if not path.exists():
+        return {"departments": {}, "categories": {}}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {"departments": data.get("departments") or {}, "categories": data.get("categories") or {}}
+
+
+class PolicyBot:
+    def __init__(self, settings: Settings, loaded: index.LoadedIndex, encoder, corpus):
+        self.settings = settings
+        self.index = loaded
+        self.corpus = corpus
+        self.encoder = QueryEncoder(encoder)
+        self.ready = True
+        self._titles = {d.id: d.title for d in corpus.documents}
+        self._docs = list(corpus.documents)
+        self._task_chunk: dict[tuple[str, int], int] = {
+            (c.doc, c.task): i for i, c in enumerate(loaded.chunks) if c.kind == "task"
+        }
+        self._task_rows = np.array(sorted(self._task_chunk.values()), dtype=np.int64)
+        vocab = _load_vocabulary(settings.corpus_dir)
+        dept_forms = {d.name: [*d.aliases, *vocab["departments"].get(d.name, [])] for d in corpus.departments}
+        self.department_matcher = SurfaceMatcher(dept_forms)
+        self._categories: dict[str, list[tuple[str, int]]] = {}
+        for doc in corpus.documents:
+            for t in doc.tasks:
+                self._categories.setdefault(t.category, []).append((doc.id, t.number))
+        cat_forms = {
+            cat: [category_title(cat), *vocab["categories"].get(category_title(cat), [])] for cat in self._categories
+        }
+        self.category_matcher = SurfaceMatcher(cat_forms)
+        self._answers: OrderedDict[tuple, dict] = OrderedDict()
+        self._answers_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, settings: Settings) -> "PolicyBot":
+        from bot.parse import load_corpus
+
+        started = time.perf_counter()
+        loaded = index.load(settings)
+        encoder = model.load(settings)
+        corpus = load_corpus(settings.corpus_dir)
+        bot = cls(settings, loaded, encoder, corpus)
+        bot.encoder.encode("warm-up")  # first forward pass allocates; keep it off the first request
+        log.info("policybot ready in %.1fs", time.perf_counter() - started)
+        return bot
+
+    def info(self) -> dict:
+        m = self.index.manifest
+        return {
+            "model": m["model"],
+            "dim": m["dim"],
+            "chunks": m["chunks"],
+            "tasks": m.get("tasks"),
+            "built_at": m["built_at"],
+            "documents": m["documents"],
+        }
+
+    # ---- questions -------------------------------------------------------------------------
+
+    def validate_question(self, question: object) -> str:
+        if not isinstance(question, str):
+            raise InvalidInput("question must be a string")
+        q = unicodedata.normalize("NFKC", question).strip()
+        if not q:
+            raise InvalidInput("question is empty")
+        if len(q) > self.settings.max_question_chars:
+            raise InvalidInput(f"question is longer than {self.settings.max_question_chars} characters")
+        return re.sub(r"\s+", " ", q)
+
+    def ask(self, question: str, top_k: int = 3, system: str = "full") -> dict:
+        q = self.validate_question(question)
+        if system not in SYSTEMS:
+            raise InvalidInput(f"system must be one of {', '.join(SYSTEMS)}")
+        if not 1 <= int(top_k) <= 20:
+            raise InvalidInput("top_k must be between 1 and 20")
+        key = (q, int(top_k), system)
+        with self._answers_lock:
+            cached = self._answers.get(key)
+            if cached is not None:
+                self._answers.move_to_end(key)
+                return {"question": question, **cached}
+        result = self._answer(q, int(top_k), system)
+        with self._answers_lock:
+            self._answers[key] = result
+            if len(self._answers) > 2048:
+                self._answers.popitem(last=False)
+        return {"question": question, **result}
+
+    def _scores(self, q: str) -> tuple[np.ndarray, np.ndarray]:
+        dense = self.index.dense.scores(self.encoder.encode(q))[0]
+        lexical = self.index.lexical.scores(q)
+        return lexical, dense
+
+    def _hit(self, doc_id: str, number: int, score: float) -> TaskHit:
+        chunk = self.index.chunks[self._task_chunk[(doc_id, number)]]
+        return TaskHit(
+            doc=doc_id,
+            doc_title=self._titles[doc_id],
+            number=number,
+            category=chunk.category,
+            section=chunk.section,
+            text=chunk.text,
+            departments=chunk.departments,
+            body=chunk.body,
+            score=score,
+        )
+
+    def _ranked_tasks(self, scores: np.ndarray) -> list[TaskHit]:
+        rows = self._task_rows[np.argsort(-scores[self._task_rows], kind="stable")]
+        return [self._hit(self.index.chunks[r].doc, self.index.chunks[r].task, float(scores[r])) for r in rows]
+
+    def _answer(self, q: str, top_k: int, system: str) -> dict:
+        lexical, dense = self._scores(q)
+        if system != "full":
+            # Baselines: one ranking, no routing, no refusal.
+            ranked = self._ranked_tasks(lexical if system == "bm25" else dense)
+            return answer.single("content", ranked[:top_k], "zh", top_k)
+        r = route(q, self.department_matcher, self.category_matcher)
+        fused = convex(lexical, dense, LEXICAL_WEIGHT)
+        if r.kind == "task_number":
+            return self._task_number(r)
+        if r.kind == "department_tasks":
+            hits = [h for h in self._ranked_tasks(fused) if r.department in h.departments]
+            if hits:
+                heading = f"{r.department}牵头（含共同牵头）的任务" if r.lang == "zh" else f"Tasks led by {r.department}"
+                return answer.task_list(r.kind, heading, hits, [r.department], r.lang)
+            r = Route("content", r.lang)
+        if r.kind == "category_tasks":
+            hits = [h for h in self._ranked_tasks(fused) if h.category == r.category]
+            heading = f"{r.category}方面的任务" if r.lang == "zh" else f"Measures on {r.category}"
+            depts = list(dict.fromkeys(d for h in hits for d in h.departments))
+            return answer.task_list(r.kind, heading, hits, depts, r.lang)
+        confidence = float(dense[self._task_rows].max())
+        if confidence < REFUSAL_THRESHOLD:
+            return answer.refusal(list(self._titles.values()), r.lang)
+        ranked = self._ranked_tasks(fused)
+        return answer.single(r.kind, ranked[:top_k], r.lang, top_k)
+
+    def _task_number(self, r: Route) -> dict:
+        for doc in self._docs:
+            if (doc.id, r.task) in self._task_chunk:
+                hit = self._hit(doc.id, r.task, 1.0)
+                result = answer.single("task_number", [hit], r.lang, 1)
+                return result
+        doc = self._docs[0]
+        return answer.unknown_task(r.task, len(doc.tasks), doc.title, r.lang)
+
+    # ---- browsing (console, API) --------------------------------------------------------------
+
+    def task(self, number: int, doc_id: str | None = None) -> dict:
+        for doc in self._docs:
+            if (doc_id in (None, doc.id)) and (doc.id, number) in self._task_chunk:
+                hit = self._hit(doc.id, number, 1.0)
+                task = doc.task(number)
+                return {
+                    "number": number,
+                    "doc": doc.id,
+                    "category": hit.category,
+                    "part": task.part if task else "",
+                    "section": hit.section,
+                    "text": hit.text,
+                    "departments": list(hit.departments),
+                    "body": list(hit.body),
+                    "reply": answer.task_reply(hit),
+                }
+        raise NotFound(f"there is no task {number}")
+
+    def tasks(self) -> list[dict]:
+        return [self.task(t.number, d.id) for d in self._docs for t in d.tasks]
+
+    def departments(self) -> list[dict]:
+        return [{"name": d.name, "aliases": list(d.aliases), "tasks": list(d.tasks)} for d in self.corpus.departments]
+
+    def categories(self) -> list[dict]:
+        return [{"name": name, "tasks": [n for _, n in items]} for name, items in self._categories.items()]
+
+    def search(self, q: str = "", department: str | None = None, category: str | None = None, limit: int = 20) -> dict:
+        """Console search: BM25 plus exact substring hits, fast enough for every keystroke."""
+        q = unicodedata.normalize("NFKC", q or "").strip()
+        if len(q) > self.settings.max_question_chars:
+            raise InvalidInput(f"q is longer than {self.settings.max_question_chars} characters")
+        if department and department not in {d.name for d in self.corpus.departments}:
+            found = self.department_matcher.find(department)
+            if not found:
+                raise InvalidInput(f"unknown department {department!r}")
+            department = found[0]
+        if category and category not in self._categories:
+            raise InvalidInput(f"unknown category {category!r}")
+        chunks = self.index.chunks
+        if q:
+            scores = self.index.lexical.scores(q).astype(np.float64)
+            for i, c in enumerate(chunks):
+                if q in c.text:
+                    scores[i] += 10.0
+        else:
+            scores = np.zeros(len(chunks))
+        results = []
+        terms = sorted({q, *self.index.tokenizer(q)} - {""}, key=len, reverse=True) if q else []
+        order = np.argsort(-scores, kind="stable")
+        for i in order:
+            c = chunks[i]
+            if q and scores[i] <= 0:
+                break
+            if department and department not in c.departments:
+                continue
+            if category and c.category != category:
+                continue
+            if not q and c.kind != "task":
+                continue
+            results.append(
+                {
+                    "task": c.task,
+                    "doc": c.doc,
+                    "category": c.category,
+                    "section": c.section,
+                    "departments": list(c.departments),
+                    "text": c.text,
+                    "highlights": _highlights(c.text, terms),
+                    "score": round(float(scores[i]), 4),
+                    "reply": answer.task_reply(self._hit(c.doc, c.task, 1.0)) if c.task else "",
+                }
+            )
+        if not q:
+            results.sort(key=lambda r: r["task"])
+        return {"query": q, "total": len(results), "results": results[:limit]}
+
+
+def _highlights(text: str, terms: list[str]) -> list[list[int]]:
+    spans: list[list[int]] = []
+    low = text.lower()
+    for term in terms:
+        start = low.find(term.lower())
+        while start >= 0:
+            spans.append([start, start + len(term)])
+            start = low.find(term.lower(), start + len(term))
+    spans.sort()
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return merged
