@@ -250,7 +250,7 @@ def info(settings: Settings) -> dict:
         "name": settings.model,
         "model_id": model_id(settings),
         "path": path,
-        "dim": model.get_sentence_embedding_dimension(),
+        "dim": model.get_embedding_dimension(),
         "max_seq_length": model.max_seq_length,
         "prompts": dict(model.prompts),
         "default_prompt_name": model.default_prompt_name,
