@@ -1,0 +1,63 @@
+"""Named dependencies: the loaded service, settings, the question log, admin auth and the ask rate limit."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, Request
+
+from bot.api.errors import ApiError
+from bot.api.middleware import client_key
+from bot.errors import IndexNotReady
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.questionlog import QuestionLog
+    from bot.service import PolicyBot
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_bot(request: Request) -> PolicyBot:
+    state = request.app.state
+    if state.bot is None:
+        if state.load_error:
+            raise IndexNotReady(f"服务未能加载模型或索引 / the service failed to load: {state.load_error}")
+        raise IndexNotReady("服务正在加载模型与索引，请稍后再试 / the service is still loading, retry shortly")
+    return state.bot
+
+
+def get_question_log(request: Request) -> QuestionLog | None:
+    return request.app.state.question_log
+
+
+def get_client(request: Request) -> str:
+    settings: Settings = request.app.state.settings
+    return client_key(request, getattr(settings, "trust_forwarded", False))
+
+
+def require_admin(request: Request) -> None:
+    """Admin is off (404) without a configured token; otherwise a matching Bearer token is required (401)."""
+    token: str = request.app.state.settings.admin_token
+    if not token:
+        raise ApiError(404, "not_found", "未找到 / not found")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), token.encode()):
+        raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
+
+
+def rate_limit_ask(request: Request, client: Annotated[str, Depends(get_client)]) -> None:
+    request.app.state.ask_limiter.check(client)
+
+
+# Annotated with Any: the service and log modules are imported lazily, so the app starts (and /healthz
+# answers) before the model stack is imported.
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+BotDep = Annotated[Any, Depends(get_bot)]
+QuestionLogDep = Annotated[Any, Depends(get_question_log)]
+ClientDep = Annotated[str, Depends(get_client)]
+AdminAuth = Depends(require_admin)
+AskRateLimit = Depends(rate_limit_ask)

@@ -1,0 +1,179 @@
+"""Request body limit, security headers and the per-client rate limit on /api/ask."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.api.errors import ApiError, error_response
+
+DEFAULT_MAX_BODY_BYTES = 16 * 1024
+
+# Pages keep every script and style in separate files, so no 'unsafe-inline' is needed.
+_PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors {ancestors}"
+)
+# FastAPI's /docs and /redoc pages load Swagger UI / ReDoc from a CDN and start them with an inline script.
+_DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "worker-src blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+# Evaluation reports are generated HTML: styles allowed, never scripts; the admin page may frame them.
+_REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
+# JSON and everything else: nothing to load, nothing to frame.
+_API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+WIDGET_FRAME_PATH = "/widget/frame"
+_PAGE_PATHS = {"/", "/console", "/admin", WIDGET_FRAME_PATH}
+
+
+def frame_ancestors(cors_origins: list[str]) -> str:
+    """Who may embed the widget frame: the CORS allowlist, or anyone when the list is empty (development)."""
+    if not cors_origins or "*" in cors_origins:
+        return "*"
+    return " ".join(["'self'", *cors_origins])
+
+
+def security_headers_for(path: str, widget_frame_ancestors: str) -> dict[str, str]:
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+    if path == WIDGET_FRAME_PATH:
+        # X-Frame-Options cannot express an allowlist; frame-ancestors alone decides for this page.
+        headers["Content-Security-Policy"] = _PAGE_CSP.format(ancestors=widget_frame_ancestors)
+    elif path in _PAGE_PATHS:
+        headers["Content-Security-Policy"] = _PAGE_CSP.format(ancestors="'none'")
+        headers["X-Frame-Options"] = "DENY"
+    elif path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        headers["Content-Security-Policy"] = _DOCS_CSP
+        headers["X-Frame-Options"] = "DENY"
+    elif path.startswith("/api/admin/eval/reports/"):
+        headers["Content-Security-Policy"] = _REPORT_CSP
+        headers["X-Frame-Options"] = "SAMEORIGIN"
+    else:
+        headers["Content-Security-Policy"] = _API_CSP
+        headers["X-Frame-Options"] = "DENY"
+    return headers
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every HTTP response."""
+
+    def __init__(self, app: ASGIApp, widget_frame_ancestors: str) -> None:
+        self.app = app
+        self.widget_frame_ancestors = widget_frame_ancestors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = security_headers_for(scope["path"], self.widget_frame_ancestors)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class PayloadTooLarge(ApiError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, "payload_too_large", f"请求体超过 {limit} 字节 / request body exceeds {limit} bytes")
+
+
+class BodySizeLimitMiddleware:
+    """Rejects bodies over the limit: at once from Content-Length, or while reading a chunked body."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            if declared.isdigit():
+                exc = PayloadTooLarge(self.max_bytes)
+                await error_response(413, exc.code, exc.detail)(scope, receive, send)
+            else:
+                await error_response(400, "bad_request", "Content-Length 无效 / invalid Content-Length")(
+                    scope, receive, send
+                )
+            return
+
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI re-raises HTTPException from body parsing, so the JSON handler answers.
+                    raise PayloadTooLarge(self.max_bytes)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except PayloadTooLarge as exc:
+            if started:
+                raise
+            await error_response(413, exc.code, exc.detail)(scope, receive, send)
+
+
+def client_key(request: Request, trust_forwarded: bool) -> str:
+    """The client's address; X-Forwarded-For only when a trusted proxy sets it."""
+    if trust_forwarded:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        # The right-most entry is the one our own proxy appended; entries to its left are client-supplied.
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            return hops[-1]
+    return request.client.host if request.client else "unknown"
+
+
+class RateLimiter:
+    """A moving one-minute window per client key; 0 or less disables the limit."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.item = RateLimitItemPerMinute(per_minute) if per_minute > 0 else None
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def check(self, key: str) -> None:
+        if self.item is None:
+            return
+        if self.limiter.hit(self.item, "ask", key):
+            return
+        reset_at, _ = self.limiter.get_window_stats(self.item, "ask", key)
+        retry_after = max(1, math.ceil(reset_at - time.time()))
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"请求过于频繁，请 {retry_after} 秒后再试 / too many requests, retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )

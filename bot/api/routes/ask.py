@@ -1,0 +1,58 @@
+"""POST /api/ask: answer one question and record it in the question log."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from fastapi import APIRouter, Response
+
+from bot.api.deps import AskRateLimit, BotDep, ClientDep, QuestionLogDep, SettingsDep
+from bot.api.errors import ApiError
+from bot.api.schemas import AskRequest, AskResponse, ErrorBody
+
+router = APIRouter(prefix="/api", tags=["ask"])
+log = logging.getLogger("policybot.api")
+
+
+def _top(result: dict) -> tuple[int | None, float | None]:
+    citations = result.get("citations") or []
+    if not citations:
+        return None, None
+    return citations[0].get("task"), citations[0].get("score")
+
+
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    dependencies=[AskRateLimit],
+    responses={422: {"model": ErrorBody}, 429: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+)
+def ask(body: AskRequest, response: Response, bot: BotDep, settings: SettingsDep, qlog: QuestionLogDep, client: ClientDep):
+    """Answer a question about the policy: answer text, a reply to read out, lead departments, ranked citations."""
+    # A plain `def`: FastAPI runs it in its thread pool, so model inference never blocks the event loop.
+    if len(body.question) > settings.max_question_chars:
+        raise ApiError(
+            422,
+            "invalid_input",
+            f"问题过长（最多 {settings.max_question_chars} 字）/ the question is longer than {settings.max_question_chars} characters",
+            details=[{"loc": ["body", "question"], "msg": f"at most {settings.max_question_chars} characters", "type": "string_too_long"}],
+        )
+    started = time.perf_counter()
+    result = bot.ask(body.question, top_k=body.top_k)
+    latency_ms = (time.perf_counter() - started) * 1000
+    if qlog is not None:
+        top_task, score = _top(result)
+        qlog.record(
+            body.question,
+            result.get("kind"),
+            bool(result.get("answered")),
+            top_task,
+            score,
+            latency_ms,
+            list(result.get("departments") or []),
+            client,
+        )
+    # Questions can carry personal details: never store them in shared caches.
+    response.headers["Cache-Control"] = "no-store"
+    return result

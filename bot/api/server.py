@@ -1,0 +1,26 @@
+"""Run the app under uvicorn: one process with a built app, or several workers from the factory."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from bot.settings import Settings
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    common = {
+        "host": host,
+        "port": port,
+        # The app reads X-Forwarded-For itself, only when settings.trust_forwarded says so.
+        "proxy_headers": False,
+        "server_header": False,
+        "log_level": "info",
+    }
+    if workers > 1:
+        # Each worker process builds its own app (and loads the model) from the environment's settings.
+        # The rate limit is then per worker.
+        uvicorn.run("bot.api.app:create_app", factory=True, workers=workers, **common)
+    else:
+        from bot.api.app import create_app
+
+        uvicorn.run(create_app(settings), **common)
