@@ -90,6 +90,7 @@
   root.appendChild(button);
 
   var iframe = null;
+  var frameReady = false;
   var isOpen = false;
 
   function open() {
@@ -98,7 +99,7 @@
       iframe.src = frameUrl;
       iframe.title = title;
       iframe.setAttribute("allow", "clipboard-write");
-      iframe.addEventListener("load", function () { if (isOpen) focusFrame(); });
+      iframe.addEventListener("load", function () { frameReady = true; if (isOpen) focusFrame(); });
       panel.appendChild(iframe);
     }
     isOpen = true;
@@ -109,10 +110,9 @@
   }
 
   function focusFrame() {
-    try {
-      iframe.focus();
-      iframe.contentWindow.postMessage({ type: "policybot:focus" }, origin);
-    } catch (e) { /* frame not loaded yet; its load handler retries */ }
+    iframe.focus();
+    // Until the frame has loaded, its window is about:blank of the host origin; the load handler retries.
+    if (frameReady) iframe.contentWindow.postMessage({ type: "policybot:focus" }, origin);
   }
 
   function close() {

@@ -289,7 +289,7 @@
     $("f-note").value = rec.note || "";
     $("editor-errors").textContent = "";
     showRows(mode === "promote"
-      ? ["kind", "split", "refuse", "tasks_any", "tasks_all", "departments"]
+      ? ["kind", "split", "refuse", "tasks_any", "tasks_all", "departments", "contains", "note"]
       : ["question", "kind", "split", "lang", "refuse", "tasks_any", "tasks_all", "departments", "contains", "note"]);
     $("editor-save").disabled = false;
     dialog.showModal();
@@ -326,11 +326,11 @@
       refuse: $("f-refuse").checked
     };
     var mode = editing.mode;
+    rec.contains = listOf($("f-contains").value);
+    rec.note = $("f-note").value.trim();
     if (mode !== "promote") {
       rec.question = $("f-question").value.trim();
       rec.lang = $("f-lang").value;
-      rec.contains = listOf($("f-contains").value);
-      rec.note = $("f-note").value.trim();
       if (!rec.question) errors.push("问题：不能为空");
     }
     if (rec.kind === "out_of_scope" && !rec.refuse) errors.push("应拒答：题型为“超出范围”时应勾选");
@@ -527,7 +527,7 @@
       tr.appendChild(td(st));
       tr.appendChild(td(fmtTime(run.started), "mono small"));
       tr.appendChild(td(fmtTime(run.finished), "mono small"));
-      tr.appendChild(td(summaryNode(run.summary)));
+      tr.appendChild(td(run.error ? el("span", "tag warn", run.error) : summaryNode(run.summary)));
       var done = STATUS[run.status] === "完成";
       tr.appendChild(td(done ? button("查看报告", "ghost small", function () { openReport(run.id); }) : null));
       body.appendChild(tr);

@@ -105,8 +105,9 @@
       pending.replaceWith(renderError(err, question));
     }).then(function () {
       setBusy(false);
-      scrollDown();
-      input.focus();
+      // Show the question with the start of its answer, not the end of a long answer.
+      log.scrollTop = Math.max(0, you.offsetTop - log.offsetTop - 8);
+      input.focus({ preventScroll: true });
     });
   }
 
@@ -176,7 +177,12 @@
         if (i === 0) d.open = true;
         var s = el("summary");
         if (c.task != null) s.appendChild(el("span", "task-no", "第" + c.task + "项"));
-        if (c.section) s.appendChild(el("span", "section", c.section));
+        if (c.section) {
+          // Sections arrive as a path ("一、… > （一）…"); the innermost heading is the useful part.
+          var sec = el("span", "section", String(c.section).split(" > ").pop());
+          sec.title = c.section;
+          s.appendChild(sec);
+        }
         s.appendChild(el("span", "snippet", short(c.text, 28)));
         d.appendChild(s);
         d.appendChild(el("blockquote", "quote", c.text));
