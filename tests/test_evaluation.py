@@ -190,3 +190,17 @@ def test_bar_chart_is_valid_svg_with_escaped_labels():
     svg = bar_chart("a<b", ["x&y", "z"], {"full": [0.5, None], "bm25": [1.2, 0.0]})
     xml.dom.minidom.parseString(svg)
     assert "x&amp;y" in svg
+
+
+def test_cli_refuses_an_invalid_set_before_loading_anything(tmp_path, capsys):
+    from argparse import Namespace
+
+    from bot.evaluation import run_cli
+    from bot.settings import get_settings
+
+    bad = tmp_path / "q.yaml"
+    bad.write_text("- id: q0001\n  question: 第200项是什么\n  kind: task_number\n  lang: zh\n  split: dev\n  tasks_any: [200]\n",
+                   encoding="utf-8")
+    code = run_cli(Namespace(set_file=str(bad), split="all", json=False, report=None), get_settings())
+    assert code != 0
+    assert "task 200 does not exist" in capsys.readouterr().err
