@@ -225,8 +225,8 @@
       if (q.lang === "en") qc.appendChild(el("span", "tag", "EN"));
       if (q.note) qc.appendChild(el("div", "muted small", q.note));
       tr.appendChild(td(qc, "qtext"));
-      tr.appendChild(td(KIND_LABEL[q.kind] || q.kind));
-      tr.appendChild(td(q.split));
+      tr.appendChild(td(KIND_LABEL[q.kind] || q.kind, "nowrap"));
+      tr.appendChild(td(q.split, "nowrap"));
       tr.appendChild(td(tasksText(q)));
       tr.appendChild(td((q.departments || []).join("、") || "—"));
       var act = el("div", "row-actions");

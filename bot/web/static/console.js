@@ -214,7 +214,8 @@
     });
     cardBody.appendChild(field("负责部门", deps));
     cardBody.appendChild(field("任务内容", t.text || ""));
-    var where = [t.part, t.category, t.section].filter(function (x, i, a) { return x && a.indexOf(x) === i; }).join(" · ");
+    // `section` is the full heading path when known; otherwise build it from part and category.
+    var where = t.section || [t.part, t.category].filter(Boolean).join(" > ");
     if (where) cardBody.appendChild(field("所属章节", where));
     if (t.number != null) cardBody.appendChild(field("任务编号", "第" + t.number + "项"));
     if (t.body && t.body.length) {

@@ -1,0 +1,85 @@
+"""The staff admin page: token login, the eval-question list, one add and delete round trip, the other tabs."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.browser.conftest import shot
+from tests.conftest import ADMIN_TOKEN
+
+
+def _questions(live_server) -> list[dict]:
+    r = httpx.get(f"{live_server.rstrip('/')}/api/admin/questions", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    r.raise_for_status()
+    return r.json()["questions"]
+
+
+def _login(page, live_server, token: str) -> None:
+    page.goto(live_server.rstrip("/") + "/admin")
+    page.locator("#token").fill(token)
+    page.locator("#login-form button[type=submit]").click()
+
+
+def test_login_and_list_questions(new_page, live_server, page_errors):
+    page = new_page()
+    _login(page, live_server, "not-the-token")
+    page.locator("#login-error", has_text="令牌不正确").wait_for()
+    assert page.locator("#app").is_hidden()
+
+    page.locator("#token").fill(ADMIN_TOKEN)
+    page.locator("#login-form button[type=submit]").click()
+    expected = _questions(live_server)
+    assert expected, "the eval set should not be empty"
+    page.locator("#q-table tbody tr[data-id]").first.wait_for()
+    assert page.locator("#q-table tbody tr[data-id]").count() == len(expected)
+    assert page.locator("#q-count").text_content() == f"共 {len(expected)} 条"
+    shot(page, "admin-questions")
+
+    # The token lives in this tab only: a reload keeps the session.
+    page.reload()
+    page.locator("#q-table tbody tr[data-id]").first.wait_for()
+
+    # Filtering by kind asks the server and shows only that kind.
+    page.locator("#q-kind").select_option("out_of_scope")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#q-table tbody tr[data-id]').length === n",
+        arg=sum(q["kind"] == "out_of_scope" for q in expected),
+    )
+
+    page.locator("#tab-log").click()
+    page.locator("#panel-log").wait_for(state="visible")
+    page.locator("#log-count").wait_for()
+    page.locator("#tab-eval").click()
+    page.locator("#runs-table tbody tr").first.wait_for()
+    assert not page_errors, page_errors
+
+
+def test_add_with_validation_then_delete(new_page, live_server):
+    page = new_page()
+    _login(page, live_server, ADMIN_TOKEN)
+    page.locator("#q-table tbody tr[data-id]").first.wait_for()
+    before = {q["id"] for q in _questions(live_server)}
+
+    page.locator("#q-add").click()
+    page.locator("#f-question").fill("")
+    page.locator("#f-tasks-any").fill("6, 第七")
+    page.locator("#editor-save").click()
+    errors = page.locator("#editor-errors li").all_text_contents()
+    assert any("第七" in e for e in errors) and any("问题" in e for e in errors), errors
+    shot(page, "admin-editor-errors")
+
+    page.locator("#f-question").fill("营业执照注销能网上办吗？")
+    page.locator("#f-tasks-any").fill("4, 6")
+    page.locator("#f-departments").fill("行政审批局")
+    page.locator("#editor-save").click()
+    page.locator("#notice", has_text="已新增").wait_for()
+    added = [q for q in _questions(live_server) if q["id"] not in before]
+    assert len(added) == 1 and added[0]["question"] == "营业执照注销能网上办吗？"
+    assert added[0]["tasks_any"] == [4, 6] and added[0]["departments"] == ["行政审批局"]
+
+    row = page.locator(f"#q-table tbody tr[data-id={added[0]['id']}]")
+    row.wait_for()
+    page.once("dialog", lambda d: d.accept())
+    row.locator("button", has_text="删除").click()
+    row.wait_for(state="detached")
+    assert {q["id"] for q in _questions(live_server)} == before
