@@ -46,7 +46,9 @@ def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:
 def _open_question_log(settings: Settings):
     from bot.questionlog import QuestionLog
 
-    return QuestionLog(settings.question_log_url, settings.log_retention_days)
+    # The salt keeps logged client keys from being matched against a list of addresses.
+    salt = getattr(settings, "log_client_salt", "") or settings.admin_token
+    return QuestionLog(settings.question_log_url, settings.log_retention_days, client_salt=salt)
 
 
 @asynccontextmanager

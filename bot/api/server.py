@@ -18,8 +18,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
     }
     if workers > 1:
         # Each worker process builds its own app (and loads the model) from the environment's settings.
-        # The rate limit is then per worker.
-        uvicorn.run("bot.api.app:create_app", factory=True, workers=workers, **common)
+        # The rate limit is then per worker. Loading the model keeps a worker too busy to answer the
+        # supervisor's 5 s default health ping, which would restart it in a loop; allow a minute.
+        uvicorn.run(
+            "bot.api.app:create_app", factory=True, workers=workers, timeout_worker_healthcheck=60, **common
+        )
     else:
         from bot.api.app import create_app
 
