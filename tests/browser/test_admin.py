@@ -48,9 +48,12 @@ def test_login_and_list_questions(new_page, live_server, page_errors):
 
     page.locator("#tab-log").click()
     page.locator("#panel-log").wait_for(state="visible")
-    page.locator("#log-count").wait_for()
+    page.locator("#log-table tbody tr").first.wait_for()
+    page.locator("#topic-tasks li").first.wait_for()
+    shot(page, "admin-log")
     page.locator("#tab-eval").click()
     page.locator("#runs-table tbody tr").first.wait_for()
+    shot(page, "admin-eval")
     assert not page_errors, page_errors
 
 
@@ -83,3 +86,42 @@ def test_add_with_validation_then_delete(new_page, live_server):
     row.locator("button", has_text="删除").click()
     row.wait_for(state="detached")
     assert {q["id"] for q in _questions(live_server)} == before
+
+
+def test_promote_a_logged_question_into_the_eval_set(new_page, live_server):
+    question = "公司不想干了，注销流程在哪里办？"
+    r = httpx.post(f"{live_server.rstrip('/')}/api/ask", json={"question": question})
+    assert r.status_code == 200
+    before = {q["id"] for q in _questions(live_server)}
+
+    page = new_page()
+    _login(page, live_server, ADMIN_TOKEN)
+    page.locator("#q-table tbody tr[data-id]").first.wait_for()
+    row = page.locator("#log-table tbody tr", has_text=question)
+    # The log is written by a background thread: look again until the question shows up.
+    for _ in range(20):
+        page.locator("#tab-log").click()
+        try:
+            row.wait_for(timeout=500)
+            break
+        except Exception:
+            continue
+    row.locator("button", has_text="加入评测集").click()
+    dialog = page.locator("dialog#editor")
+    dialog.wait_for(state="visible")
+    assert question in page.locator("#editor-source").text_content()
+    page.locator("#f-split").select_option("test")
+    page.locator("#editor-save").click()
+    page.locator("#notice", has_text="已加入评测集").wait_for()
+    added = [q for q in _questions(live_server) if q["id"] not in before]
+    assert len(added) == 1 and added[0]["question"] == question and added[0]["split"] == "test"
+    shot(page, "admin-promoted")
+
+    # Leave the shared eval-set copy as it was.
+    etag = httpx.get(
+        f"{live_server.rstrip('/')}/api/admin/questions", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    ).json()["etag"]
+    httpx.delete(
+        f"{live_server.rstrip('/')}/api/admin/questions/{added[0]['id']}",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "If-Match": etag},
+    ).raise_for_status()

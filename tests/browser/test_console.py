@@ -74,7 +74,8 @@ def test_filters_narrow_the_results(new_page, live_server):
     everything = _task_numbers(page)
 
     page.locator("#department").select_option("园区税务局")
-    page.wait_for_function(f"document.querySelectorAll('.result').length < {len(everything)}")
+    # Functions, not expression strings: the page's CSP forbids eval.
+    page.wait_for_function("n => document.querySelectorAll('.result').length < n", arg=len(everything))
     narrowed = _task_numbers(page)
     assert narrowed and set(narrowed) < set(everything)
     for deps in page.locator(".result .deps").all_text_contents():

@@ -21,11 +21,15 @@ def _frame(page):
 
 
 def _ask(frame, question: str):
+    """Send a question with Enter and wait for its own answer (not an earlier one)."""
+    done = frame.locator(".msg.bot:not(.loading)")
+    before = done.count()
     box = frame.locator("textarea#question")
     box.fill(question)
     box.press("Enter")
-    answer = frame.locator(".msg.bot:not(.loading)").last
+    answer = done.nth(before)
     answer.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert frame.locator(".msg.loading").count() == 0
     return answer
 
 
@@ -167,3 +171,20 @@ def test_panel_fits_a_360px_screen(new_page, live_server):
     frame.locator("#close").click()
     iframe.wait_for(state="hidden")
     assert _focus_is_on_widget_button(page)
+
+
+def test_rate_limited_question_says_so_in_chinese(new_page, api_settings, policy_bot, start_server):
+    from bot.api.app import create_app
+
+    server = start_server(create_app(api_settings(rate_limit_per_minute=1), bot=policy_bot))
+    page = new_page()
+    page.goto(server.url + "/")
+    _button(page).click()
+    frame = _frame(page)
+    first = _ask(frame, QUESTION)
+    assert "error" not in first.get_attribute("class")
+    second = _ask(frame, "知识产权纠纷找谁调解？")
+    assert "error" in second.get_attribute("class")
+    assert "提问太频繁" in second.text_content()
+    assert second.locator("button.retry").is_visible()
+    shot(page, "widget-rate-limited")

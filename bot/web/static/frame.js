@@ -95,7 +95,7 @@
       body: JSON.stringify({ question: question })
     }).then(function (res) {
       return res.json().catch(function () { return null; }).then(function (body) {
-        if (!res.ok) throw httpError(res.status, body);
+        if (!res.ok) throw httpError(res.status, body, res.headers.get("Retry-After"));
         if (!body || typeof body.answer !== "string") throw httpError(502, null);
         return body;
       });
@@ -111,17 +111,19 @@
     });
   }
 
-  function httpError(status, body) {
+  function httpError(status, body, retryAfter) {
     var e = new Error("http " + status);
     e.status = status;
     e.serverMessage = body && body.error && body.error.message;
-    e.retryAfter = null;
+    e.retryAfter = /^\d+$/.test(retryAfter || "") ? +retryAfter : null;
     return e;
   }
 
   function errorText(err) {
     if (!err.status) return "网络连接失败，请检查网络后重试。";
-    if (err.status === 429) return "提问太频繁了，请稍等一分钟再试。";
+    if (err.status === 429) {
+      return err.retryAfter ? "提问太频繁了，请 " + err.retryAfter + " 秒后再试。" : "提问太频繁了，请稍等一分钟再试。";
+    }
     if (err.status === 413) return "问题太长了，请精简到 500 字以内。";
     if (err.status === 400 || err.status === 422) return "问题格式有误：" + (err.serverMessage || "请输入 1–500 字的问题。");
     if (err.status === 503) return "服务正在启动，请稍后再试。";
@@ -150,7 +152,8 @@
     wrap.appendChild(b);
 
     if (!data.answered) {
-      b.appendChild(el("p", "badge-uncovered", "政策未涉及"));
+      // A refusal is "not covered"; other unanswered kinds (e.g. a task number that does not exist) are "not found".
+      b.appendChild(el("p", "badge-uncovered", data.kind === "out_of_scope" ? "政策未涉及" : "未找到"));
     }
     data.answer.split(/\n+/).forEach(function (line) {
       if (line.trim()) b.appendChild(el("p", "answer", line));
