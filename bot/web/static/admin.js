@@ -497,19 +497,36 @@
 
   var STATUS = { running: "运行中", queued: "排队中", done: "完成", finished: "完成", succeeded: "完成", failed: "失败", error: "失败" };
 
+  function fmtMetric(v) {
+    return typeof v === "number" && !Number.isInteger(v) ? v.toFixed(3) : String(v);
+  }
+
+  function metricLine(obj, cls) {
+    var line = el("div", "summary" + (cls ? " " + cls : ""));
+    Object.keys(obj).forEach(function (k) {
+      var v = obj[k];
+      if (v === null || v === undefined || typeof v === "object") return;
+      var item = el("span", "metric");
+      item.appendChild(el("span", "muted", k + " "));
+      item.appendChild(el("b", null, fmtMetric(v)));
+      line.appendChild(item);
+    });
+    return line;
+  }
+
+  // Scalars on one line, then one line per system (`systems: {full: {top1: …}, bm25: {…}}`), full first.
   function summaryNode(s) {
     if (s == null) return el("span", "muted", "—");
     if (typeof s !== "object") return el("span", null, String(s));
-    var dl = el("div", "summary");
-    Object.keys(s).forEach(function (k) {
-      var v = s[k];
-      if (v !== null && typeof v === "object") return; // nested breakdowns live in the report
-      var item = el("span", "metric");
-      item.appendChild(el("span", "muted", k + " "));
-      item.appendChild(el("b", null, typeof v === "number" && !Number.isInteger(v) ? v.toFixed(3) : String(v)));
-      dl.appendChild(item);
+    var wrap = el("div");
+    wrap.appendChild(metricLine(s));
+    var systems = s.systems && typeof s.systems === "object" ? s.systems : {};
+    Object.keys(systems).sort(function (a, b) { return (b === "full") - (a === "full"); }).forEach(function (name) {
+      var line = metricLine(systems[name] || {}, name === "full" ? "main" : "other");
+      line.insertBefore(el("span", "system", name), line.firstChild);
+      wrap.appendChild(line);
     });
-    return dl;
+    return wrap;
   }
 
   function renderRuns(runs) {
@@ -529,14 +546,14 @@
       tr.appendChild(td(fmtTime(run.finished), "mono small"));
       tr.appendChild(td(run.error ? el("span", "tag warn", run.error) : summaryNode(run.summary)));
       var done = STATUS[run.status] === "完成";
-      tr.appendChild(td(done ? button("查看报告", "ghost small", function () { openReport(run.id); }) : null));
+      tr.appendChild(td(done ? button("查看报告", "ghost small", function () { openReport(run.id); }) : null, "nowrap"));
       body.appendChild(tr);
     });
   }
 
   $("eval-run").addEventListener("click", function () {
     $("eval-run").disabled = true;
-    api("POST", "/api/admin/eval/run").then(function (r) {
+    api("POST", "/api/admin/eval/run?split=" + encodeURIComponent($("eval-split").value)).then(function (r) {
       notice("评测已开始（" + r.body.run + "），完成后可查看报告。");
       loadRuns();
     }, function (err) {
