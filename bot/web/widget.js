@@ -98,7 +98,6 @@
       iframe = document.createElement("iframe");
       iframe.src = frameUrl;
       iframe.title = title;
-      iframe.setAttribute("allow", "clipboard-write");
       iframe.addEventListener("load", function () { frameReady = true; if (isOpen) focusFrame(); });
       panel.appendChild(iframe);
     }
