@@ -10,14 +10,14 @@ _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
 _CN_UNITS = {"十": 10, "百": 100}
 
 _NUM = r"[0-9]+|[零〇一二两三四五六七八九十百]+"
-_TASK_NUMBER_ZH = re.compile(rf"第\s*({_NUM})\s*(?:项|条|个|号)|({_NUM})\s*号(?:任务|事项)|(?:任务|事项|序号)\s*(?:清单)?\s*(?:第|编号|序号)?\s*({_NUM})\s*(?:项|条|号)?(?![0-9])")
+_TASK_NUMBER_ZH = re.compile(rf"第\s*({_NUM})\s*(?:项|条|号|个任务|个事项)|([0-9]+)\s*号(?:任务|事项)|(?:任务|事项|序号)\s*(?:清单)?\s*(?:第|编号|序号|#)?\s*([0-9]+)\s*(?:项|条|号)?(?![0-9])")
 _TASK_NUMBER_EN = re.compile(r"\b(?:task|item|measure|entry|no\.?|number)\s*(?:no\.?|number|#)?\s*#?\s*(\d{1,4})\b|#\s*(\d{1,4})\b", re.I)
 
 # Cues that the caller wants a whole list rather than one answer.
-_LIST_ZH = re.compile(r"哪些|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|全部|所有|列(?:一下|出)|一共|几项|多少项")
+_LIST_ZH = re.compile(r"哪些|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|全部|所有|列(?:一下|出)|一共|几项|多少项")
 _LIST_EN = re.compile(r"\b(?:which|what)\s+(?:tasks|measures|items|things|policies|actions)\b|\blist\b|\ball\s+(?:the\s+)?(?:tasks|measures)\b|\bresponsible\s+for\s+(?:what|which)\b|\bwhat\s+(?:does|do|is)\b.*\b(?:lead|handle|responsible|in charge)\b|\bmeasures\s+(?:on|for|about)\b", re.I)
 # Cues that the caller wants to know who is responsible.
-_WHO_ZH = re.compile(r"哪个部门|什么部门|哪个单位|哪个局|哪家|找谁|找哪|归谁|谁(?:来)?(?:负责|管|牵头|办|受理|处理)|谁家|哪(?:里|儿)(?:办|问|申请|咨询)|去哪|部门是|牵头部门|主管部门|对接")
+_WHO_ZH = re.compile(r"哪个部门|哪些部门|哪几个部门|什么部门|哪个单位|哪个局|哪家|找谁|找哪|归谁|谁(?:来)?(?:负责|管|牵头|办|受理|处理)|谁家|哪(?:里|儿)(?:办|问|申请|咨询)|去哪|部门是|牵头部门|主管部门")
 _WHO_EN = re.compile(r"\bwho\b|\bwhich\s+(?:department|office|bureau|agency|authority)\b|\bwhere\s+(?:do|can|should)\b|\bresponsible\b|\bin\s+charge\b|\bcontact\b", re.I)
 
 
