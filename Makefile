@@ -32,9 +32,10 @@ model: setup
 index: model
 	$(BOT) index build --if-stale
 
-# Debian's chromium for the browser tests; never a browser download.
+# Debian's chromium (and CJK fonts for readable screenshots) for the browser tests; never a browser download.
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 eval: index
 	$(BOT) eval --split all --report eval/reports

@@ -32,9 +32,15 @@ class Settings(BaseSettings):
     # SQLite path or any SQLAlchemy URL (postgresql+psycopg://...) for the question log.
     log_url: str = ""
     log_retention_days: int = 180
+    # Salt for pseudonymising client addresses in the question log; empty: the admin token.
+    log_client_salt: str = ""
     admin_token: str = ""
+    # Origins whose pages may call the API and frame the widget; empty allows any (development).
     cors_origins: list[str] = []
-    rate_limit_per_minute: int = 60
+    rate_limit_per_minute: int = 60  # per client on /api/ask; 0 turns it off
+    # Take the client address from X-Forwarded-For (set only behind a trusted reverse proxy).
+    trust_forwarded: bool = False
+    max_body_bytes: int = 16384
     max_question_chars: int = 500
     threads: int = 0  # 0: let torch decide
 

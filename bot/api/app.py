@@ -14,7 +14,6 @@ from bot import __version__
 from bot.api.errors import install_error_handlers
 from bot.api.evalruns import EvalRuns
 from bot.api.middleware import (
-    DEFAULT_MAX_BODY_BYTES,
     BodySizeLimitMiddleware,
     RateLimiter,
     SecurityHeadersMiddleware,
@@ -47,7 +46,7 @@ def _open_question_log(settings: Settings):
     from bot.questionlog import QuestionLog
 
     # The salt keeps logged client keys from being matched against a list of addresses.
-    salt = getattr(settings, "log_client_salt", "") or settings.admin_token
+    salt = settings.log_client_salt or settings.admin_token
     return QuestionLog(settings.question_log_url, settings.log_retention_days, client_salt=salt)
 
 
@@ -86,7 +85,7 @@ def create_app(settings: Settings | None = None, bot: object | None = None) -> F
     install_error_handlers(app)
 
     # Added innermost first: security headers wrap everything, CORS headers reach 413/429 answers too.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=getattr(settings, "max_body_bytes", DEFAULT_MAX_BODY_BYTES))
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -36,7 +36,7 @@ def get_question_log(request: Request) -> QuestionLog | None:
 
 def get_client(request: Request) -> str:
     settings: Settings = request.app.state.settings
-    return client_key(request, getattr(settings, "trust_forwarded", False))
+    return client_key(request, settings.trust_forwarded)
 
 
 def require_admin(request: Request) -> None:
