@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 import yaml
 
@@ -11,21 +9,16 @@ from bot.settings import PROJECT_ROOT, get_settings
 
 FLOORS_FILE = PROJECT_ROOT / "eval" / "floors.yaml"
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("bot.service") is None, reason="bot.service (the answering service) is not written yet"
-)
-
-
 @pytest.fixture(scope="module")
 def spec():
     return yaml.safe_load(FLOORS_FILE.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def metrics(spec):
+def metrics(spec, policy_bot):
     from bot.evaluation import run_evaluation
 
-    results = run_evaluation(get_settings(), split=spec["split"], systems=(spec["system"],))
+    results = run_evaluation(get_settings(), split=spec["split"], systems=(spec["system"],), bot=policy_bot)
     assert results["n"] > 100
     return results["systems"][spec["system"]]
 
