@@ -41,6 +41,8 @@ ENGLISH_OFFSET = 0.10
 LEXICAL_BONUS = 0.02
 LEXICAL_CAP = 8.0
 REFUSAL_THRESHOLD = 0.887
+# Answers this close above the refusal threshold are worth a staff review.
+LOW_CONFIDENCE = round(REFUSAL_THRESHOLD + 0.02, 3)
 
 
 def relevance_confidence(dense_max: float, lexical_max: float, lang: str) -> float:
@@ -189,9 +191,10 @@ class PolicyBot:
         rows = self._task_rows
         confidence = relevance_confidence(float(dense[rows].max()), float(lexical[rows].max()), r.lang)
         if confidence < REFUSAL_THRESHOLD:
-            return answer.refusal(list(self._titles.values()), r.lang)
-        ranked = self._ranked_tasks(fused)
-        return answer.single(r.kind, ranked[:top_k], r.lang, top_k)
+            result = answer.refusal(list(self._titles.values()), r.lang)
+        else:
+            result = answer.single(r.kind, self._ranked_tasks(fused)[:top_k], r.lang, top_k)
+        return {**result, "confidence": round(confidence, 4)}
 
     def _task_number(self, r: Route) -> dict:
         for doc in self._docs:

@@ -42,6 +42,9 @@ class AskResponse(BaseModel):
     reply: str
     departments: list[str]
     citations: list[Citation]
+    # How sure the service is that the policy covers the question (same scale as the refusal
+    # threshold); null for questions answered by their structure (task number, lists).
+    confidence: float | None = None
 
 
 # ---------------------------------------------------------------- search and browse

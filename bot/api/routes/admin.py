@@ -25,6 +25,7 @@ from bot.api.schemas import (
     PromoteRequest,
 )
 from bot.errors import IndexNotReady
+from bot.service import LOW_CONFIDENCE
 
 _ERRORS = {code: {"model": ErrorBody} for code in (401, 404, 409, 422, 428)}
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminAuth], responses=_ERRORS)
@@ -203,10 +204,10 @@ def _task_text(service, number: int) -> str:
 def log_attention(
     qlog: QuestionLogDep,
     response: Response,
-    threshold: Annotated[float, Query(ge=0, le=1000)] = 0.5,
+    threshold: Annotated[float, Query(ge=0, le=1000)] = LOW_CONFIDENCE,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ):
-    """Questions to review: those not answered, and answered ones whose top score is below `threshold`."""
+    """Questions to review: those not answered, and answered ones whose confidence is below `threshold`."""
     qlog = _log(qlog)
     response.headers["Cache-Control"] = "no-store"
     return {

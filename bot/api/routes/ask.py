@@ -17,9 +17,8 @@ log = logging.getLogger("policybot.api")
 
 def _top(result: dict) -> tuple[int | None, float | None]:
     citations = result.get("citations") or []
-    if not citations:
-        return None, None
-    return citations[0].get("task"), citations[0].get("score")
+    task = citations[0].get("task") if citations else None
+    return task, result.get("confidence")
 
 
 @router.post(
