@@ -1,0 +1,192 @@
+"""The measurements: index build (cold and warm), the embedding floor, and the HTTP phases against a live server."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench import load
+from bench.questions import QuestionPool, search_prefixes, short_questions
+from bench.server import CpuShare, Server
+from bench.stats import summary_ms
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Request counts per phase; `quick` shrinks them for a smoke run."""
+
+    floor: int = 200
+    ask_1: int = 400
+    ask_8: int = 800
+    ask_32: int = 960
+    repeated_pool: int = 50
+    repeated_1: int = 1000
+    repeated_8: int = 2000
+    repeated_32: int = 2000
+    search_1: int = 1000
+    search_8: int = 1000
+    soak: int = 10_000
+    soak_steps: int = 10
+    # Time caps keep a run bounded when the machine is slower or busier than expected.
+    phase_seconds: float = 30.0
+    soak_seconds: float = 150.0
+
+    @classmethod
+    def quick(cls) -> "Plan":
+        return cls(
+            floor=100, ask_1=100, ask_8=200, ask_32=256, repeated_pool=20, repeated_1=200, repeated_8=400,
+            repeated_32=400, search_1=200, search_8=200, soak=2000, soak_steps=4, phase_seconds=15.0, soak_seconds=40.0,
+        )
+
+
+def cold_build(project_root: Path) -> dict:
+    """`policybot index build` in a fresh interpreter into a temp index dir: imports, model load, embedding, save."""
+    with tempfile.TemporaryDirectory(prefix="policybot-bench-index-") as tmp:
+        env = {**os.environ, "POLICYBOT_INDEX_DIR": tmp}
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "policybot"), "index", "build"],
+            cwd=project_root, env=env, capture_output=True, text=True,
+        )
+        seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"cold index build failed ({done.returncode}): {done.stderr[-2000:]}")
+    return {"seconds": round(seconds, 2), "output": done.stdout.strip()}
+
+
+def warm_build_and_floor(plan: Plan) -> dict:
+    """In this process: load the model, build an index with it already loaded, then time single-query embeddings."""
+    import torch
+
+    from bot import index, model
+    from bot.settings import Settings
+
+    with tempfile.TemporaryDirectory(prefix="policybot-bench-index-") as tmp:
+        settings = Settings(index_dir=Path(tmp))
+        started = time.perf_counter()
+        encoder = model.load(settings)
+        model_load = time.perf_counter() - started
+        started = time.perf_counter()
+        manifest = index.build(settings)
+        warm = time.perf_counter() - started
+
+    questions = short_questions(plan.floor + 10)
+    for q in questions[:10]:  # first passes allocate; keep them out of the floor
+        encoder.encode_query([q], convert_to_numpy=True, normalize_embeddings=True, batch_size=1)
+    times = []
+    with CpuShare() as cpu:
+        for q in questions[10:]:
+            started = time.perf_counter()
+            encoder.encode_query([q], convert_to_numpy=True, normalize_embeddings=True, batch_size=1)
+            times.append(time.perf_counter() - started)
+    return {
+        "model_id": model.model_id(settings),
+        "model_load_seconds": round(model_load, 2),
+        "chunks": manifest["chunks"],
+        "warm_build_seconds": round(warm, 2),
+        "torch_threads": torch.get_num_threads(),
+        "floor": {**summary_ms(times), "other_cpu_pct": cpu.other_pct},
+    }
+
+
+def _phase(server: Server, name: str, requests: list[load.Request], clients: int, seconds: float) -> dict:
+    with CpuShare(server.pid) as cpu:
+        res = load.run_load(server.base_url, requests, clients, seconds)
+    out = {
+        "phase": name,
+        "clients": clients,
+        "requests": res.completed,
+        "errors": res.errors,
+        "throughput_rps": res.throughput,
+        "elapsed_s": round(res.elapsed, 2),
+        "client_cpu_s": round(res.client_cpu_seconds, 2),
+        "other_cpu_pct": cpu.other_pct,
+        **summary_ms(res.latencies),
+    }
+    if res.error_samples:
+        out["error_samples"] = res.error_samples
+    print(
+        f"  {name:<10} c={clients:<3} n={res.completed:<6} {res.throughput:>8.1f} req/s  "
+        f"p50 {out['p50_ms']} ms  p95 {out['p95_ms']} ms  p99 {out['p99_ms']} ms  errors {res.errors}  (others' CPU {cpu.other_pct}%)",
+        flush=True,
+    )
+    return out
+
+
+def http_phases(project_root: Path, pool: QuestionPool, plan: Plan) -> dict:
+    """Start the server, then run every HTTP phase against it; returns readiness, latencies and memory."""
+    out: dict = {"phases": []}
+    with Server(project_root) as server:
+        out["ready_seconds"] = round(server.start(), 2)
+        out["rss_start_mb"] = round(server.rss() / MB, 1)
+        print(f"  server ready in {out['ready_seconds']} s, RSS {out['rss_start_mb']} MB (pid {server.pid})", flush=True)
+        base = server.base_url
+        with httpx.Client(base_url=base, timeout=30) as client:
+            out["server_info"] = client.get("/readyz").json()
+        # Warm-up: first requests pay for lazy imports and allocations in the request path.
+        load.run_load(base, [load.ask(q) for q in pool.take(20)] + [load.search(p) for p in search_prefixes()[:20]], 1)
+
+        phases = out["phases"]
+        secs = plan.phase_seconds
+        for clients, n in ((1, plan.ask_1), (8, plan.ask_8), (32, plan.ask_32)):
+            phases.append(_phase(server, "ask", [load.ask(q) for q in pool.take(n)], clients, secs))
+
+        repeated = pool.take(plan.repeated_pool)
+        load.run_load(base, [load.ask(q) for q in repeated], 1)  # fill the answer cache
+        rng = random.Random(11)
+        for clients, n in ((1, plan.repeated_1), (8, plan.repeated_8), (32, plan.repeated_32)):
+            reqs = [load.ask(rng.choice(repeated)) for _ in range(n)]
+            phases.append(_phase(server, "repeated", reqs, clients, secs))
+
+        prefixes = search_prefixes()
+        for clients, n in ((1, plan.search_1), (8, plan.search_8)):
+            reqs = [load.search(prefixes[i % len(prefixes)]) for i in range(n)]
+            phases.append(_phase(server, "search", reqs, clients, secs))
+
+        out["soak"] = soak(server, pool, repeated, prefixes, plan)
+    return out
+
+
+def soak(server: Server, pool: QuestionPool, repeated: list[str], prefixes: list[str], plan: Plan) -> dict:
+    """Mixed traffic at 8 clients (40% distinct asks, 30% repeated asks, 30% searches), RSS read between steps."""
+    rng = random.Random(29)
+    step = plan.soak // plan.soak_steps
+    samples = [round(server.rss() / MB, 1)]
+    other: list[float] = []
+    errors = sent = 0
+    started = time.perf_counter()
+    for _ in range(plan.soak_steps):
+        n_distinct, n_repeated = int(step * 0.4), int(step * 0.3)
+        reqs = [load.ask(q) for q in pool.take(n_distinct)]
+        reqs += [load.ask(rng.choice(repeated)) for _ in range(n_repeated)]
+        reqs += [load.search(rng.choice(prefixes)) for _ in range(step - n_distinct - n_repeated)]
+        rng.shuffle(reqs)
+        with CpuShare(server.pid) as cpu:
+            res = load.run_load(server.base_url, reqs, 8, plan.soak_seconds / plan.soak_steps)
+        other.append(cpu.other_pct)
+        errors += res.errors
+        sent += res.completed
+        samples.append(round(server.rss() / MB, 1))
+        print(f"  soak {sent:>6} requests, RSS {samples[-1]} MB, errors {errors}", flush=True)
+    before, after = samples[0], samples[-1]
+    return {
+        "requests": sent,
+        "errors": errors,
+        "elapsed_s": round(time.perf_counter() - started, 1),
+        "rss_samples_mb": samples,
+        "other_cpu_pct_max": max(other, default=0.0),
+        "rss_before_mb": before,
+        "rss_after_mb": after,
+        "growth_mb": round(after - before, 1),
+        "growth_pct": round((after - before) / before * 100, 2) if before else None,
+    }
