@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uvicorn
 
+from bot import index
+from bot.errors import InvalidInput
 from bot.settings import Settings
 
 
@@ -16,6 +18,12 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
         "server_header": False,
         "log_level": "info",
     }
+    if workers < 1:
+        raise InvalidInput("--workers must be at least 1")
+    if not 0 < port < 65536:
+        raise InvalidInput("--port must be between 1 and 65535")
+    # Build a missing or stale index once, here, so that workers never race to rebuild it.
+    index.build(settings, if_stale=True)
     if workers > 1:
         # Each worker process builds its own app (and loads the model) from the environment's settings.
         # The rate limit is then per worker. Loading the model keeps a worker too busy to answer the
