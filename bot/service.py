@@ -133,13 +133,13 @@ class PolicyBot:
             cached = self._answers.get(key)
             if cached is not None:
                 self._answers.move_to_end(key)
-                return {"question": question, **cached}
+                return {"question": question, "confidence": None, **cached}
         result = self._answer(q, int(top_k), system)
         with self._answers_lock:
             self._answers[key] = result
             if len(self._answers) > 2048:
                 self._answers.popitem(last=False)
-        return {"question": question, **result}
+        return {"question": question, "confidence": None, **result}
 
     def _scores(self, q: str, lang: str = "zh") -> tuple[np.ndarray, np.ndarray]:
         dense = self.index.dense.scores(self.encoder.encode(q))[0]

@@ -106,10 +106,10 @@ def test_invalid_records_are_422_with_details(admin):
 
 
 def test_log_views_and_promote(admin, live_server, policy_bot):
-    question = "我想问一下第6项具体讲的是什么内容"
+    question = "我想问一下公司注销具体找哪个部门办理"
     assert httpx.post(f"{live_server}/api/ask", json={"question": question}, timeout=30).status_code == 200
     deadline = time.monotonic() + 10
-    while not (items := admin.get("/api/admin/log", params={"q": "第6项具体讲"}).json()["items"]):
+    while not (items := admin.get("/api/admin/log", params={"q": "注销具体找"}).json()["items"]):
         assert time.monotonic() < deadline, "the question never reached the log"
         time.sleep(0.1)
     logged = items[0]
@@ -125,12 +125,12 @@ def test_log_views_and_promote(admin, live_server, policy_bot):
     assert any(item["id"] == logged["id"] for item in attention["low_confidence"])
 
     etag = current_etag(admin)
-    body = {"kind": "task_number", "split": "test", "tasks_any": [6], "departments": policy_bot.task(6)["departments"]}
+    body = {"kind": "department", "split": "test", "tasks_any": [6], "departments": policy_bot.task(6)["departments"]}
     promoted = admin.post(f"/api/admin/log/{logged['id']}/promote", json=body, headers={"If-Match": etag})
     assert promoted.status_code == 201, promoted.text
     record = promoted.json()["question"]
     assert record["question"] == logged["question"]
-    assert record["kind"] == "task_number" and record["split"] == "test"
+    assert record["kind"] == "department" and record["split"] == "test"
     assert str(logged["id"]) in record["note"]
 
     stale = admin.post(f"/api/admin/log/{logged['id']}/promote", json=body, headers={"If-Match": etag})

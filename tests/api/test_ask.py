@@ -16,7 +16,8 @@ def ask(base, question, **extra):
 
 
 def check_contract(body):
-    assert set(body) == {"question", "answered", "kind", "answer", "reply", "departments", "citations"}
+    assert set(body) == {"question", "answered", "kind", "answer", "reply", "departments", "citations", "confidence"}
+    assert body["confidence"] is None or isinstance(body["confidence"], float)
     assert isinstance(body["answered"], bool)
     assert body["kind"] in KINDS
     assert isinstance(body["answer"], str) and body["answer"]
