@@ -154,6 +154,8 @@ def http_phases(project_root: Path, pool: QuestionPool, plan: Plan) -> dict:
             phases.append(_phase(server, "search", reqs, clients, secs))
 
         out["soak"] = soak(server, pool, repeated, prefixes, plan)
+        # The soak is time-capped; the server's total shows how many requests the memory figure covers.
+        out["soak"]["server_total_requests"] = 40 + len(repeated) + sum(p["requests"] for p in phases) + out["soak"]["requests"]
     return out
 
 

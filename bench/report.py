@@ -81,6 +81,8 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
     row(f"RSS after warm-up / after {soak['requests']} more requests", f"{soak['rss_before_mb']} / {soak['rss_after_mb']}", " MB",
         "≤ 1.2 GB", peak <= 1228.8)
     growth_ok = soak["growth_mb"] < 30 or (soak["growth_pct"] is not None and soak["growth_pct"] < 5)
+    if soak.get("server_total_requests"):
+        row("requests served by the server in this run", soak["server_total_requests"])
     row(f"RSS growth over {soak['requests']} requests", f"{soak['growth_mb']} MB ({soak['growth_pct']}%)", "",
         "< 30 MB or < 5%", growth_ok)
     return out
