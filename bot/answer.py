@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.chunks import category_title
+
 HOTLINE = "12345"
 
 
@@ -60,8 +62,15 @@ def single(kind: str, hits: list[TaskHit], lang: str, top_k: int) -> dict:
             f"Task {best.number} of the task list of 《{best.doc_title}》 ({best.category}): "
             f"「{best.text}」 It is {departments_phrase(best.departments, 'en')}."
         )
+        if kind == "department":
+            answer = f"Lead department: {best.departments[0]}. " + answer
     else:
-        answer = f"《{best.doc_title}》任务清单第{best.number}项（{best.category}）：「{best.text}」该项{departments_phrase(best.departments)}。"
+        quote = f"《{best.doc_title}》任务清单第{best.number}项（{category_title(best.category)}）：「{best.text}」"
+        if kind == "department":
+            # Who-questions get the department first; the quote is the basis.
+            answer = f"该事项{departments_phrase(best.departments)}。依据：{quote}"
+        else:
+            answer = f"{quote}该项{departments_phrase(best.departments)}。"
         body = [b for b in best.body if b != best.text]
         if body:
             answer += f"正文写道：「{''.join(body)}」"
