@@ -1,0 +1,280 @@
+"""Tests for bot/service.py with the real model and index: the answer contract, quoting, lists, refusals, search."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.errors import InvalidInput, NotFound
+from bot.service import REFUSAL_THRESHOLD
+
+DOC_ID = "sip-2023-business-environment-plan"
+TITLE = "苏州工业园区2023年营商环境建设行动方案"
+KINDS = {"department", "content", "department_tasks", "category_tasks", "task_number", "out_of_scope"}
+
+# One question per kind (written for these tests, not taken from the eval set).
+QUESTIONS_BY_KIND = {
+    "department": "企业注销找哪个部门？",
+    "content": "如何压缩通关时间",
+    "department_tasks": "人社局负责哪些任务？",
+    "category_tasks": "公共资源交易方面有什么措施",
+    "task_number": "第三十二条",
+    "out_of_scope": "你喜欢吃火锅吗",
+}
+
+
+@pytest.fixture(scope="module")
+def doc(policy_bot):
+    return policy_bot.corpus.document(DOC_ID)
+
+
+def _cited_tasks(result: dict) -> list[int]:
+    return list(dict.fromkeys(c["task"] for c in result["citations"]))
+
+
+def _check_contract(result: dict, question: str) -> None:
+    assert {"question", "answered", "kind", "answer", "reply", "departments", "citations"} <= set(result)
+    assert result["question"] == question
+    assert isinstance(result["answered"], bool)
+    assert result["kind"] in KINDS
+    assert isinstance(result["answer"], str) and result["answer"]
+    assert isinstance(result["reply"], str) and result["reply"]
+    assert isinstance(result["departments"], list) and all(isinstance(d, str) for d in result["departments"])
+    assert isinstance(result["citations"], list)
+    for c in result["citations"]:
+        assert set(c) == {"doc", "section", "task", "text", "score"}
+        assert c["doc"] == DOC_ID
+        assert isinstance(c["section"], str) and c["section"]
+        assert c["task"] is None or isinstance(c["task"], int)
+        assert isinstance(c["text"], str) and c["text"]
+        assert isinstance(c["score"], float)
+    # A float where retrieval decided the answer; null where the question's structure did.
+    assert "confidence" in result
+    assert result["confidence"] is None or isinstance(result["confidence"], float)
+
+
+@pytest.mark.parametrize("kind, question", QUESTIONS_BY_KIND.items())
+def test_contract_for_each_kind(policy_bot, kind, question):
+    result = policy_bot.ask(question)
+    _check_contract(result, question)
+    assert result["kind"] == kind
+    assert result["answered"] is (kind != "out_of_scope")
+    assert bool(result["citations"]) is result["answered"]
+    if kind in ("department", "content", "out_of_scope"):
+        assert isinstance(result["confidence"], float)
+        assert (result["confidence"] >= REFUSAL_THRESHOLD) is result["answered"]
+    else:
+        assert result["confidence"] is None
+
+
+def test_department_question(policy_bot):
+    result = policy_bot.ask("企业注销找哪个部门？")
+    assert result["kind"] == "department"
+    assert result["citations"][0]["task"] == 6
+    assert result["departments"] == ["行政审批局", "园区税务局", "人社局", "园区海关"]
+    assert result["reply"].startswith(f"根据《{TITLE}》任务清单第6项")
+    assert "由行政审批局牵头" in result["reply"]
+    assert "园区税务局、人社局、园区海关共同负责" in result["reply"]
+
+
+@pytest.mark.parametrize("question", [*QUESTIONS_BY_KIND.values(), "拿地即开工是什么意思", "招投标哪个部门管",
+                                      "How can companies apply for tax refunds online?"])
+def test_quotes_are_verbatim_policy_text(policy_bot, doc, question):
+    """Citations are the task's own list text or one of its body sentences; 「…」 quotes are policy text."""
+    sentences = doc.sentences()
+    policy_text = [p.text for p in doc.all_paragraphs()] + [t.text for t in doc.tasks]
+    result = policy_bot.ask(question)
+    for c in result["citations"]:
+        task = doc.task(c["task"])
+        assert task is not None
+        assert c["text"] == task.text or c["text"] in {sentences[sid].text for sid in task.body}, c
+    for quote in re.findall(r"「(.*?)」", result["answer"]):
+        assert any(quote in text for text in policy_text), quote
+
+
+@pytest.mark.parametrize("question, department", [("人社局负责哪些任务？", "人社局"), ("金管局牵头的任务有哪些", "金融局")])
+def test_department_tasks_cites_every_task_of_the_department(policy_bot, question, department):
+    expected = policy_bot.corpus.department(department).tasks
+    result = policy_bot.ask(question)
+    assert result["kind"] == "department_tasks"
+    assert result["departments"] == [department]
+    assert sorted(_cited_tasks(result)) == sorted(expected)
+    assert f"共{len(expected)}项" in result["reply"]
+    assert f"分别是第{'、'.join(map(str, sorted(expected)))}项" in result["reply"]
+
+
+@pytest.mark.parametrize(
+    "question, category", [("公共资源交易方面有什么措施", "（十）公共资源交易"), ("劳动者权益保障方面都有哪些任务", "（九）劳动者权益保障")]
+)
+def test_category_tasks_cites_every_task_of_the_category(policy_bot, doc, question, category):
+    expected = [t for t in doc.tasks if t.category == category]
+    result = policy_bot.ask(question)
+    assert result["kind"] == "category_tasks"
+    assert sorted(_cited_tasks(result)) == [t.number for t in expected]
+    assert set(result["departments"]) == {d for t in expected for d in t.departments}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bot/answer.py task_list(): for an English question the Chinese reply template is filled with "
+    "the English heading, giving 「…任务清单，Measures on （六）跨境贸易共8项…」",
+)
+def test_english_list_question_keeps_the_reply_in_one_language(policy_bot):
+    result = policy_bot.ask("What are the measures on cross-border trade?")
+    assert result["kind"] == "category_tasks"
+    assert "Measures on" not in result["reply"]
+
+
+@pytest.mark.parametrize("question", ["第32项是什么？", "第三十二条", "task 32"])
+def test_task_number_question(policy_bot, doc, question):
+    result = policy_bot.ask(question)
+    assert result["kind"] == "task_number" and result["answered"] is True
+    assert result["citations"][0]["task"] == 32
+    assert _cited_tasks(result) == [32]
+    assert list(doc.task(32).departments) == result["departments"]
+    assert result["reply"].startswith(f"根据《{TITLE}》任务清单第32项")
+
+
+def test_unknown_task_number(policy_bot):
+    result = policy_bot.ask("第200项是什么")
+    _check_contract(result, "第200项是什么")
+    assert result["kind"] == "task_number"
+    assert result["answered"] is False
+    assert result["citations"] == [] and result["departments"] == []
+    assert "共107项" in result["answer"] and "没有第200项" in result["answer"]
+
+
+@pytest.mark.parametrize("question", ["你喜欢吃火锅吗", "今天吃什么", "啊啊啊啊啊", "￥%……&*（", "xyzzy plugh"])
+def test_out_of_scope_is_refused(policy_bot, question):
+    result = policy_bot.ask(question)
+    assert result["answered"] is False
+    assert result["kind"] == "out_of_scope"
+    assert result["citations"] == [] and result["departments"] == []
+    assert "12345" in result["answer"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bot/service.py: ENGLISH_OFFSET (+0.10) lifts every Latin-script question over REFUSAL_THRESHOLD, "
+    "so gibberish and off-topic English questions are answered with an unrelated task",
+)
+@pytest.mark.parametrize("question", ["qwertyuiop", "lorem ipsum dolor sit amet", "How do I apply for a passport?"])
+def test_out_of_scope_english_is_refused(policy_bot, question):
+    result = policy_bot.ask(question)
+    assert result["answered"] is False and result["kind"] == "out_of_scope"
+
+
+def test_english_question_is_answered(policy_bot):
+    result = policy_bot.ask("How can companies apply for tax refunds online?")
+    assert result["answered"] is True
+    assert result["citations"]
+    assert result["citations"][0]["task"] == 30
+    assert "led by 园区税务局" in result["answer"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"question": ""},
+        {"question": "   \n\t "},
+        {"question": "长" * 501},
+        {"question": None},
+        {"question": "企业注销找哪个部门？", "top_k": 0},
+        {"question": "企业注销找哪个部门？", "top_k": 21},
+        {"question": "企业注销找哪个部门？", "system": "bogus"},
+    ],
+)
+def test_invalid_input(policy_bot, kwargs):
+    assert policy_bot.settings.max_question_chars == 500
+    with pytest.raises(InvalidInput):
+        policy_bot.ask(**kwargs)
+
+
+@pytest.mark.parametrize("top_k", [1, 2, 4])
+def test_top_k_limits_the_cited_tasks(policy_bot, top_k):
+    result = policy_bot.ask("如何压缩通关时间", top_k=top_k)
+    assert len(_cited_tasks(result)) == top_k
+
+
+def test_repeated_question_gives_an_equal_answer(policy_bot):
+    question = "办理施工许可要多久"
+    first = policy_bot.ask(question)
+    second = policy_bot.ask(question)
+    assert second == first
+    assert second is not first
+    # The same question with other spacing is the same question; the echo keeps the caller's text.
+    spaced = policy_bot.ask(f"  {question} ")
+    assert spaced["question"] == f"  {question} "
+    assert {k: v for k, v in spaced.items() if k != "question"} == {k: v for k, v in first.items() if k != "question"}
+
+
+def test_baseline_systems_answer_too(policy_bot):
+    for system in ("bm25", "dense"):
+        result = policy_bot.ask("企业注销找哪个部门？", system=system)
+        assert result["answered"] is True and result["citations"]
+
+
+# ---- search and browsing ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("q", ["全链通", "海关 通关", "退税", "ERP", "的"])
+def test_search_highlights_are_valid_offsets(policy_bot, q):
+    found = policy_bot.search(q)
+    assert found["query"] == q
+    assert found["total"] >= len(found["results"])
+    for r in found["results"]:
+        spans = r["highlights"]
+        previous_end = -1
+        for start, end in spans:
+            assert isinstance(start, int) and isinstance(end, int)
+            assert 0 <= start < end <= len(r["text"])
+            assert start > previous_end  # sorted and merged
+            previous_end = end
+
+
+def test_search_finds_and_marks_the_term(policy_bot):
+    found = policy_bot.search("全链通")
+    top = found["results"][0]
+    assert top["task"] == 6
+    assert [top["text"][s:e] for s, e in top["highlights"]] == ["全链通"]
+    assert top["reply"].startswith(f"根据《{TITLE}》任务清单第6项")
+
+
+def test_search_by_department_lists_its_tasks(policy_bot):
+    expected = list(policy_bot.corpus.department("园区税务局").tasks)
+    for name in ("园区税务局", "税务局"):  # the alias resolves to the canonical name
+        found = policy_bot.search("", department=name)
+        assert [r["task"] for r in found["results"]] == expected
+        assert found["total"] == len(expected)
+        assert all("园区税务局" in r["departments"] for r in found["results"])
+
+
+def test_search_by_category_and_query(policy_bot, doc):
+    found = policy_bot.search("", category="（五）纳税")
+    assert [r["task"] for r in found["results"]] == [t.number for t in doc.tasks if t.category == "（五）纳税"]
+    found = policy_bot.search("海关", category="（六）跨境贸易", limit=3)
+    assert 0 < len(found["results"]) <= 3
+    assert all(r["category"] == "（六）跨境贸易" for r in found["results"])
+
+
+@pytest.mark.parametrize("kwargs", [{"department": "不存在局"}, {"category": "不存在的类别"}, {"q": "长" * 501}])
+def test_search_rejects_unknown_filters(policy_bot, kwargs):
+    with pytest.raises(InvalidInput):
+        policy_bot.search(**kwargs)
+
+
+def test_task_lookup(policy_bot, doc):
+    task = policy_bot.task(6)
+    assert set(task) == {"number", "doc", "category", "part", "section", "text", "departments", "body", "reply"}
+    assert task["text"] == doc.task(6).text
+    assert task["departments"] == ["行政审批局", "园区税务局", "人社局", "园区海关"]
+    assert len(policy_bot.tasks()) == 107
+    with pytest.raises(NotFound):
+        policy_bot.task(999)
+
+
+def test_info(policy_bot):
+    info = policy_bot.info()
+    assert info["dim"] == 384 and info["chunks"] >= 108 and info["tasks"] == 107
+    assert info["documents"][0]["title"] == TITLE
