@@ -91,11 +91,14 @@ def single(kind: str, hits: list[TaskHit], lang: str, top_k: int) -> dict:
     }
 
 
-def task_list(kind: str, heading: str, hits: list[TaskHit], departments: list[str], lang: str) -> dict:
-    """Department-tasks and category-tasks questions: every matching task, most relevant first."""
+def task_list(
+    kind: str, heading: str, hits: list[TaskHit], departments: list[str], lang: str, english_heading: str = ""
+) -> dict:
+    """Department-tasks and category-tasks questions: every matching task, most relevant first.
+    The reply a hotline agent reads out stays Chinese whatever the question's language."""
     lines = "；".join(f"第{h.number}项：{_strip_end(h.text)}（{'、'.join(h.departments)}）" for h in hits)
     if lang == "en":
-        answer = f"{heading}: {len(hits)} tasks. {lines}。"
+        answer = f"{english_heading or heading}: {len(hits)} tasks. {lines}。"
     else:
         answer = f"{heading}共{len(hits)}项：{lines}。"
     numbers = "、".join(str(h.number) for h in sorted(hits, key=lambda h: h.number))

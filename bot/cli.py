@@ -59,8 +59,11 @@ def cmd_ask(args) -> int:
     if args.model:
         settings.model = args.model
     if args.file:
-        source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
-        questions = [line.strip() for line in source if line.strip()]
+        try:
+            source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
+            questions = [line.strip() for line in source if line.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PolicyBotError(f"cannot read questions from {args.file}: {exc}") from exc
     elif args.question:
         questions = [args.question]
     else:

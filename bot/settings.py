@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 16384
     max_question_chars: int = 500
     threads: int = 0  # 0: let torch decide
+    # int8 dynamic quantisation of the model's linear layers: ~3x faster on CPU; the index is
+    # built with the same quantised model, and the eval floors guard the accuracy.
+    quantize: bool = True
 
     @classmethod
     def settings_customise_sources(

@@ -98,11 +98,6 @@ def test_bad_option_value_is_a_usage_error():
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/cli.py cmd_ask() line 62: open(args.file) is outside any error handling, so a missing "
-    "--file ends in a FileNotFoundError traceback instead of a `policybot: ...` message",
-)
 def test_missing_question_file_is_a_clear_error(tmp_path):
     proc = _run(["ask", "--file", str(tmp_path / "missing.txt")])
     assert proc.returncode != 0

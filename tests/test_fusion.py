@@ -92,11 +92,6 @@ def test_rrf_single_element():
     np.testing.assert_allclose(rrf(np.array([0.0]), np.array([5.0]), k=60.0), [2 / 61])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/fusion.py rrf(): tied scores get distinct ranks by array position (stable argsort), "
-    "so an all-zero ranking (no lexical match) adds a position bias that scrambles the other ranking",
-)
 def test_rrf_tied_scores_share_a_rank():
     tied = rrf(np.array([1.0, 1.0, 0.0]))
     assert tied[0] == pytest.approx(tied[1])

@@ -41,11 +41,6 @@ def test_parse_chinese_number_rejects_non_numbers(text):
     assert parse_chinese_number(text) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/routing.py parse_chinese_number(''): the empty string falls through the loop and returns 0, "
-    "though the docstring promises None for anything that is not a number",
-)
 def test_parse_chinese_number_empty_is_not_a_number():
     assert parse_chinese_number("") is None
 
