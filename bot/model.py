@@ -224,18 +224,14 @@ def _load_cached(path: str, offline: bool, quantize: bool):
 
 
 def _quantize_linear_layers(model) -> None:
-    """int8 weights for every nn.Linear of the transformer, activations quantised on the fly."""
+    """int8 weights for every nn.Linear of the model, activations quantised on the fly."""
     import warnings
 
     import torch
 
-    for module in model:
-        inner = getattr(module, "auto_model", None)
-        if inner is None:
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the eager-mode API announces its successor
-            module.auto_model = torch.ao.quantization.quantize_dynamic(inner, {torch.nn.Linear}, dtype=torch.qint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the eager-mode API announces its successor
+        torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 def load(settings: Settings):

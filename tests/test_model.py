@@ -175,8 +175,12 @@ def test_a_local_directory_loads_by_path(settings, st_model):
 
 def test_int8_model_stays_close_to_the_float_model(settings, st_model, sentences):
     """The default int8 model changes vectors a little; it must keep their geometry."""
+    import torch
+
     quantised = model.load(Settings(model=DEFAULT_MODEL, quantize=True))
-    assert quantised is not st_model
+    linear = [m for m in quantised.modules() if isinstance(m, torch.nn.Linear)]
+    dynamic = [m for m in quantised.modules() if type(m).__module__.startswith("torch.ao.nn.quantized.dynamic")]
+    assert dynamic and not linear, "the int8 model still has float Linear layers"
     sample = sentences[::4]
     exact = st_model.encode_document(sample, normalize_embeddings=True)
     approx = quantised.encode_document(sample, normalize_embeddings=True)
@@ -185,5 +189,4 @@ def test_int8_model_stays_close_to_the_float_model(settings, st_model, sentences
     queries = ["企业注销找哪个部门", "知识产权纠纷怎么调解", "出口退税能不能快一点", "游戏版号申请"]
     q_exact = st_model.encode_query(queries, normalize_embeddings=True)
     q_approx = quantised.encode_query(queries, normalize_embeddings=True)
-    # Each query's nearest sentence is the same under both models.
-    assert ((q_exact @ exact.T).argmax(axis=1) == (q_approx @ approx.T).argmax(axis=1)).all()
+    assert ((q_exact * q_approx).sum(axis=1) >= 0.97).all()
