@@ -262,35 +262,34 @@ class PolicyBot:
                     scores[i] += 10.0
         else:
             scores = np.zeros(len(chunks))
-        results = []
         terms = sorted({q, *self.index.tokenizer(q)} - {""}, key=len, reverse=True) if q else []
-        order = np.argsort(-scores, kind="stable")
-        for i in order:
+        matches = []
+        for i in np.argsort(-scores, kind="stable"):
             c = chunks[i]
             if q and scores[i] <= 0:
                 break
-            if department and department not in c.departments:
+            if (department and department not in c.departments) or (category and c.category != category):
                 continue
-            if category and c.category != category:
-                continue
-            if not q and c.kind != "task":
-                continue
-            results.append(
-                {
-                    "task": c.task,
-                    "doc": c.doc,
-                    "category": c.category,
-                    "section": c.section,
-                    "departments": list(c.departments),
-                    "text": c.text,
-                    "highlights": _highlights(c.text, terms),
-                    "score": round(float(scores[i]), 4),
-                    "reply": answer.task_reply(self._hit(c.doc, c.task, 1.0)) if c.task else "",
-                }
-            )
+            if q or c.kind == "task":
+                matches.append(i)
         if not q:
-            results.sort(key=lambda r: r["task"])
-        return {"query": q, "total": len(results), "results": results[:limit]}
+            matches.sort(key=lambda i: chunks[i].task)
+        # Highlights and replies only for the rows shown: a one-character prefix matches most chunks.
+        results = [
+            {
+                "task": chunks[i].task,
+                "doc": chunks[i].doc,
+                "category": chunks[i].category,
+                "section": chunks[i].section,
+                "departments": list(chunks[i].departments),
+                "text": chunks[i].text,
+                "highlights": _highlights(chunks[i].text, terms),
+                "score": round(float(scores[i]), 4),
+                "reply": answer.task_reply(self._hit(chunks[i].doc, chunks[i].task, 1.0)) if chunks[i].task else "",
+            }
+            for i in matches[:limit]
+        ]
+        return {"query": q, "total": len(matches), "results": results}
 
 
 def _highlights(text: str, terms: list[str]) -> list[list[int]]:
