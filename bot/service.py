@@ -129,19 +129,30 @@ class PolicyBot:
             raise InvalidInput(f"question is longer than {self.settings.max_question_chars} characters")
         return re.sub(r"\s+", " ", q)
 
-    def ask(self, question: str, top_k: int = 3, system: str = "full") -> dict:
+    def _answer_key(self, question: str, top_k: int, system: str) -> tuple[str, int, str]:
         q = self.validate_question(question)
         if system not in SYSTEMS:
             raise InvalidInput(f"system must be one of {', '.join(SYSTEMS)}")
         if not 1 <= int(top_k) <= 20:
             raise InvalidInput("top_k must be between 1 and 20")
-        key = (q, int(top_k), system)
+        return q, int(top_k), system
+
+    def cached_answer(self, question: str, top_k: int = 3, system: str = "full") -> dict | None:
+        """The answer if this question was answered recently; never computes (cheap enough for an event loop)."""
+        key = self._answer_key(question, top_k, system)
         with self._answers_lock:
             cached = self._answers.get(key)
-            if cached is not None:
-                self._answers.move_to_end(key)
-                return {"question": question, "confidence": None, **cached}
-        result = self._answer(q, int(top_k), system)
+            if cached is None:
+                return None
+            self._answers.move_to_end(key)
+        return {"question": question, "confidence": None, **cached}
+
+    def ask(self, question: str, top_k: int = 3, system: str = "full") -> dict:
+        hit = self.cached_answer(question, top_k, system)
+        if hit is not None:
+            return hit
+        key = q, top_k, system = self._answer_key(question, top_k, system)
+        result = self._answer(q, top_k, system)
         with self._answers_lock:
             self._answers[key] = result
             if len(self._answers) > 2048:

@@ -17,11 +17,11 @@ if TYPE_CHECKING:
     from bot.service import PolicyBot
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_bot(request: Request) -> PolicyBot:
+async def get_bot(request: Request) -> PolicyBot:
     state = request.app.state
     if state.bot is None:
         if state.load_error:
@@ -30,16 +30,16 @@ def get_bot(request: Request) -> PolicyBot:
     return state.bot
 
 
-def get_question_log(request: Request) -> QuestionLog | None:
+async def get_question_log(request: Request) -> QuestionLog | None:
     return request.app.state.question_log
 
 
-def get_client(request: Request) -> str:
+async def get_client(request: Request) -> str:
     settings: Settings = request.app.state.settings
     return client_key(request, settings.trust_forwarded)
 
 
-def require_admin(request: Request) -> None:
+async def require_admin(request: Request) -> None:
     """Admin is off (404) without a configured token; otherwise a matching Bearer token is required (401)."""
     token: str = request.app.state.settings.admin_token
     if not token:
@@ -49,7 +49,7 @@ def require_admin(request: Request) -> None:
         raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
 
 
-def rate_limit_ask(request: Request, client: Annotated[str, Depends(get_client)]) -> None:
+async def rate_limit_ask(request: Request, client: Annotated[str, Depends(get_client)]) -> None:
     request.app.state.ask_limiter.check(client)
 
 

@@ -39,7 +39,7 @@ def test_cold_start_answers_health_at_once_and_turns_ready_after_loading(api_set
     server = start_server(create_app(api_settings()))
     started = time.monotonic()
     assert httpx.get(f"{server.url}/healthz").status_code == 200
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 15  # well before a cold load on a busy machine ends
 
     first = httpx.get(f"{server.url}/readyz")
     if first.status_code == 503:
