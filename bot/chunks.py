@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from bot.corpus import Corpus, Document
 
@@ -24,7 +24,6 @@ class Chunk:
     topic: str = ""  # the body paragraph's lead phrase, e.g. "便利市场主体退出"
     embed_text: str = ""  # what the dense model sees
     lexical_text: str = ""  # what BM25 sees
-    extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

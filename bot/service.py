@@ -1,6 +1,7 @@
 """The service object: holds the loaded index and model, and answers questions.
 
-Flow of a question: ask() -> routing.route() -> _rank() (BM25 + dense, fused) -> answer.* (quotes + templates).
+Flow of a question: ask() -> _answer(): _scores() (BM25 + dense) -> routing.route() -> fusion.convex()
+-> refusal check -> answer.* (quotes + templates).
 The HTTP API, the CLI and the eval runner all call this one object.
 """
 
