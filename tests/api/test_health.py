@@ -45,8 +45,11 @@ def test_cold_start_answers_health_at_once_and_turns_ready_after_loading(api_set
     if first.status_code == 503:
         assert first.json() == {"status": "loading"}
         early = httpx.post(f"{server.url}/api/ask", json={"question": "第6项是什么"})
-        assert early.status_code == 503
-        assert early.json()["error"]["code"] == "not_ready"
+        if early.status_code == 503:
+            assert early.json()["error"]["code"] == "not_ready"
+        else:  # the load finished between the two requests: then the service must say it is ready
+            assert early.status_code == 200
+            assert httpx.get(f"{server.url}/readyz").status_code == 200
 
     deadline = time.monotonic() + 300
     while httpx.get(f"{server.url}/readyz").status_code != 200:
