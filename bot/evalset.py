@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.corpus import Corpus, Task
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.parse import load_corpus
 from bot.storage import atomic_write_text
 
 KINDS = ("department", "content", "department_tasks", "category_tasks", "task_number", "out_of_scope")
@@ -138,13 +139,6 @@ def file_etag(path: Path) -> str:
 
 
 # ---------------------------------------------------------------- corpus view
-
-
-def load_reference_corpus(corpus_dir: Path) -> Corpus:
-    """The parsed corpus the eval set is checked against."""
-    from bot.parse import load_corpus
-
-    return load_corpus(corpus_dir)
 
 
 def department_aliases(corpus: Corpus) -> dict[str, str]:
@@ -284,7 +278,7 @@ def update(
     if corpus is None:
         from bot.settings import get_settings
 
-        corpus = load_reference_corpus(get_settings().corpus_dir)
+        corpus = load_corpus(get_settings().corpus_dir)
     with _locked(path):
         data = path.read_bytes() if path.exists() else b""
         current = etag_of(data)

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from bot.corpus import Corpus
 from bot.errors import InvalidInput, PolicyBotError
+from bot.parse import load_corpus
 from bot.evalset import (
     EvalQuestion,
     all_tasks,
     canonical_department,
     department_aliases,
     load_evalset,
-    load_reference_corpus,
     validate,
 )
 
@@ -229,15 +229,9 @@ def aggregate(
 # ---------------------------------------------------------------- running
 
 
-def make_canonicaliser(corpus: Corpus, corpus_dir: Path | None = None) -> Canonicaliser:
-    """Department spelling → canonical name, from the reviewed alias table and the corpus directory."""
+def make_canonicaliser(corpus: Corpus) -> Canonicaliser:
+    """Department spelling → canonical name, from the corpus directory (which carries the alias table)."""
     spellings = department_aliases(corpus)
-    try:
-        from bot.departments import TABLE_FILE, load_table
-
-        spellings |= load_table(Path(corpus_dir) / TABLE_FILE if corpus_dir else None).spellings()
-    except (ImportError, PolicyBotError):
-        pass  # the corpus directory already carries the aliases
     return lambda name: canonical_department(name, spellings)
 
 
@@ -302,13 +296,13 @@ def run_evaluation(
     unknown = [s for s in systems if s not in SYSTEMS]
     if unknown:
         raise InvalidInput(f"unknown system(s) {unknown}; choose from {', '.join(SYSTEMS)}")
-    corpus = load_reference_corpus(settings.corpus_dir)
+    corpus = load_corpus(settings.corpus_dir)
     questions = select_split(load_checked(Path(set_file or settings.eval_file), corpus), split)
     if bot is None:
         from bot.service import PolicyBot
 
         bot = PolicyBot.load(settings)
-    results = evaluate(bot, questions, corpus, systems, make_canonicaliser(corpus, settings.corpus_dir), progress)
+    results = evaluate(bot, questions, corpus, systems, make_canonicaliser(corpus), progress)
     return {"systems": results["systems"], "n": results["n"], "split": split, "failures": results["failures"]}
 
 
@@ -359,7 +353,7 @@ def run_cli(args, settings) -> int:
     set_file = Path(args.set_file) if getattr(args, "set_file", None) else settings.eval_file
     split = getattr(args, "split", None) or "all"
     try:
-        corpus = load_reference_corpus(settings.corpus_dir)
+        corpus = load_corpus(settings.corpus_dir)
         load_checked(set_file, corpus)
     except InvalidInput as exc:
         print(f"policybot eval: {exc}", file=sys.stderr)

@@ -69,17 +69,17 @@ class SurfaceMatcher:
 
     def __init__(self, forms: dict[str, list[str]]):
         pairs = [(f.lower(), name) for name, fs in forms.items() for f in {name, *fs} if f]
-        self._pairs = sorted(pairs, key=lambda p: -len(p[0]))
+        # English forms match whole words only; compiled once here, not on every question.
+        self._pairs = [
+            (form, name, re.compile(rf"(?<![a-z]){re.escape(form)}(?![a-z])") if form.isascii() else None)
+            for form, name in sorted(pairs, key=lambda p: -len(p[0]))
+        ]
 
     def find(self, text: str) -> list[str]:
         text = unicodedata.normalize("NFKC", text).lower()
         found: list[str] = []
-        for form, name in self._pairs:
-            if form.isascii():
-                hit = re.search(rf"(?<![a-z]){re.escape(form)}(?![a-z])", text)
-            else:
-                hit = form in text
-            if hit:
+        for form, name, word in self._pairs:
+            if (word.search(text) if word else form in text):
                 if name not in found:
                     found.append(name)
                 text = text.replace(form, " ")

@@ -138,26 +138,27 @@ class PolicyBot:
             raise InvalidInput("top_k must be between 1 and 20")
         return q, int(top_k), system
 
-    def cached_answer(self, question: str, top_k: int = 3, system: str = "full") -> dict | None:
-        """The answer if this question was answered recently; never computes (cheap enough for an event loop)."""
-        key = self._answer_key(question, top_k, system)
+    def _cached(self, key: tuple[str, int, str]) -> dict | None:
         with self._answers_lock:
             cached = self._answers.get(key)
-            if cached is None:
-                return None
-            self._answers.move_to_end(key)
-        return {"question": question, "confidence": None, **cached}
+            if cached is not None:
+                self._answers.move_to_end(key)
+            return cached
+
+    def cached_answer(self, question: str, top_k: int = 3, system: str = "full") -> dict | None:
+        """The answer if this question was answered recently; never computes (cheap enough for an event loop)."""
+        cached = self._cached(self._answer_key(question, top_k, system))
+        return None if cached is None else {"question": question, "confidence": None, **cached}
 
     def ask(self, question: str, top_k: int = 3, system: str = "full") -> dict:
-        hit = self.cached_answer(question, top_k, system)
-        if hit is not None:
-            return hit
-        key = q, top_k, system = self._answer_key(question, top_k, system)
-        result = self._answer(q, top_k, system)
-        with self._answers_lock:
-            self._answers[key] = result
-            if len(self._answers) > 2048:
-                self._answers.popitem(last=False)
+        key = self._answer_key(question, top_k, system)
+        result = self._cached(key)
+        if result is None:
+            result = self._answer(*key)
+            with self._answers_lock:
+                self._answers[key] = result
+                if len(self._answers) > 2048:
+                    self._answers.popitem(last=False)
         return {"question": question, "confidence": None, **result}
 
     def _scores(self, q: str, lang: str = "zh") -> tuple[np.ndarray, np.ndarray]:

@@ -19,12 +19,12 @@ from bot.evalset import (
     edit_question,
     file_etag,
     load_evalset,
-    load_reference_corpus,
     next_id,
     save_evalset,
     update,
     validate,
 )
+from bot.parse import load_corpus
 from bot.settings import PROJECT_ROOT
 
 EVAL_FILE = PROJECT_ROOT / "eval" / "questions.yaml"
@@ -32,7 +32,7 @@ EVAL_FILE = PROJECT_ROOT / "eval" / "questions.yaml"
 
 @pytest.fixture(scope="module")
 def corpus():
-    return load_reference_corpus(PROJECT_ROOT / "corpus")
+    return load_corpus(PROJECT_ROOT / "corpus")
 
 
 @pytest.fixture(scope="module")

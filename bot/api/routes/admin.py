@@ -25,6 +25,7 @@ from bot.api.schemas import (
     PromoteRequest,
 )
 from bot.errors import IndexNotReady
+from bot.parse import load_corpus
 from bot.service import LOW_CONFIDENCE
 
 _ERRORS = {code: {"model": ErrorBody} for code in (401, 404, 409, 422, 428)}
@@ -42,7 +43,7 @@ def _reference_corpus(request: Request):
     state = request.app.state
     with _corpus_lock:
         if getattr(state, "reference_corpus", None) is None:
-            state.reference_corpus = evalset.load_reference_corpus(state.settings.corpus_dir)
+            state.reference_corpus = load_corpus(state.settings.corpus_dir)
         return state.reference_corpus
 
 
