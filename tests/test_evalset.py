@@ -75,11 +75,14 @@ def test_minimum_counts(questions):
     assert len({q.kind for q in questions if q.lang == "en"}) >= 4
 
 
-def test_split_is_balanced_per_kind(questions):
+def test_every_kind_is_measured_in_both_splits(questions):
+    # dev may be larger (choices are made on it); test must still measure every kind.
     for kind in {q.kind for q in questions}:
         group = [q for q in questions if q.kind == kind]
         dev = sum(q.split == "dev" for q in group)
-        assert 0.4 <= dev / len(group) <= 0.6, kind
+        test = len(group) - dev
+        assert dev >= 5 and test >= 5, (kind, dev, test)
+        assert test / len(group) >= 0.15, kind
 
 
 def test_save_load_round_trip_is_byte_stable(questions, tmp_path):
