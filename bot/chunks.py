@@ -56,10 +56,15 @@ def _paragraph_index(doc: Document) -> dict[str, tuple[str, str, str]]:
     return out
 
 
-def build_chunks(corpus: Corpus, aliases: dict[str, tuple[str, ...]] | None = None) -> list[Chunk]:
+def build_chunks(
+    corpus: Corpus,
+    aliases: dict[str, tuple[str, ...]] | None = None,
+    examples: dict[tuple[str, int], list[str]] | None = None,
+) -> list[Chunk]:
     """Task chunks carry category, topic, body sentences and departments; sentences that state
     no task become passage chunks, one paragraph run at a time, never cutting a sentence."""
     aliases = aliases or {}
+    examples = examples or {}
     chunks: list[Chunk] = []
     for doc in corpus.documents:
         sentences = doc.sentences()
@@ -75,7 +80,9 @@ def build_chunks(corpus: Corpus, aliases: dict[str, tuple[str, ...]] | None = No
             extra_body = [b for b in body if b != task.text]
             embed = _join(title, topic, task.text, *extra_body)
             dept_words = [n for d in task.departments for n in (d, *aliases.get(d, ()))]
-            lexical = " ".join([title, topic, task.text, *extra_body, *dept_words])
+            # BM25 also sees the task's example questions: the words users say, not only the policy's.
+            asked = examples.get((doc.id, task.number), [])
+            lexical = " ".join([title, topic, task.text, *extra_body, *dept_words, *asked])
             chunks.append(
                 Chunk(
                     id=f"{doc.id}#task-{task.number}",

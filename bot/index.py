@@ -1,8 +1,9 @@
 """Build, save and load the search index: chunks + FAISS + BM25, described by a manifest.
 
 Layout: index/current -> index/v-<stamp>/ (a symlink swapped atomically, so a crash mid-build
-leaves the previous index in place). Each version holds manifest.json, chunks.json, dense.faiss
-and lexical/ (bm25s arrays + JSON). Nothing is pickled.
+leaves the previous index in place). Each version holds manifest.json, chunks.json, dense.faiss,
+examples.json + examples.faiss (the example questions' view) and lexical/ (bm25s arrays + JSON).
+Nothing is pickled.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
@@ -24,15 +25,16 @@ from tqdm import tqdm
 from bot.chunks import Chunk, build_chunks
 from bot.dense import DenseIndex
 from bot.errors import IndexNotReady
+from bot.examples import ExampleQuestion, load_examples
 from bot.lexical import LexicalIndex, Tokenizer, corpus_terms
 from bot.settings import Settings
 from bot.storage import atomic_write_text
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 # A change to any of these modules changes what the index holds, so it makes the index stale.
-_BUILD_CODE = ("parse.py", "departments.py", "chunks.py", "lexical.py", "index.py")
+_BUILD_CODE = ("parse.py", "departments.py", "chunks.py", "examples.py", "lexical.py", "index.py")
 _BATCH = 32
 
 
@@ -43,6 +45,8 @@ class LoadedIndex:
     dense: DenseIndex
     lexical: LexicalIndex
     tokenizer: Tokenizer
+    examples: list[ExampleQuestion] = field(default_factory=list)
+    example_dense: DenseIndex | None = None  # one vector per example, same order
 
 
 def _sha256_file(path: Path) -> str:
@@ -116,16 +120,21 @@ def build(settings: Settings, if_stale: bool = False) -> dict:
     started = time.perf_counter()
     corpus = load_corpus(settings.corpus_dir)
     aliases = {d.name: tuple(d.aliases) for d in corpus.departments}
-    chunks = build_chunks(corpus, aliases)
+    examples = load_examples(settings.corpus_dir, corpus)
+    asked: dict[tuple[str, int], list[str]] = {}
+    for e in examples:
+        asked.setdefault((e.doc, e.task), []).append(e.text)
+    chunks = build_chunks(corpus, aliases, asked)
     if not chunks:
         raise IndexNotReady(f"the corpus in {settings.corpus_dir} produced no text to index")
     encoder = model.load(settings)
-    texts = [c.embed_text for c in chunks]
-    parts = []
-    for i in tqdm(range(0, len(texts), _BATCH), desc="embedding chunks", unit="batch", disable=None):
-        parts.append(encoder.encode_document(texts[i : i + _BATCH], convert_to_numpy=True, normalize_embeddings=True))
-    embeddings = np.vstack(parts)
-    dense = DenseIndex.build(embeddings)
+    dense = DenseIndex.build(_embed(encoder.encode_document, [c.embed_text for c in chunks], "embedding chunks"))
+    # Examples are questions compared with questions, so they take the query prompt.
+    example_dense = (
+        DenseIndex.build(_embed(encoder.encode_query, [e.text for e in examples], "embedding examples"))
+        if examples
+        else None
+    )
     tokenizer = Tokenizer(_user_words(corpus))
     lexical = LexicalIndex.build([c.lexical_text for c in chunks], tokenizer)
 
@@ -137,6 +146,11 @@ def build(settings: Settings, if_stale: bool = False) -> dict:
     tmp.mkdir()
     try:
         dense.save(tmp / "dense.faiss")
+        if example_dense is not None:
+            example_dense.save(tmp / "examples.faiss")
+        (tmp / "examples.json").write_text(
+            json.dumps([e.to_dict() for e in examples], ensure_ascii=False), encoding="utf-8"
+        )
         lexical.save(tmp / "lexical")
         (tmp / "chunks.json").write_text(
             json.dumps([c.to_dict() for c in chunks], ensure_ascii=False), encoding="utf-8"
@@ -151,6 +165,7 @@ def build(settings: Settings, if_stale: bool = False) -> dict:
             "dim": int(dense.dim),
             "chunks": len(chunks),
             "tasks": sum(1 for c in chunks if c.kind == "task"),
+            "examples": len(examples),
             "documents": [{"id": d.id, "title": d.title} for d in corpus.documents],
             "source": source_fingerprint(settings),
             "files": files,
@@ -168,6 +183,18 @@ def build(settings: Settings, if_stale: bool = False) -> dict:
         raise
     _switch_current(root, final)
     return manifest
+
+
+def _embed(encode, texts: list[str], desc: str) -> np.ndarray:
+    # Batches of similar length pad less: embed in length order, return in the original order.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    parts = []
+    for i in tqdm(range(0, len(texts), _BATCH), desc=desc, unit="batch", disable=None):
+        batch = [texts[j] for j in order[i : i + _BATCH]]
+        parts.append(encode(batch, convert_to_numpy=True, normalize_embeddings=True))
+    vectors = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+    vectors[order] = np.vstack(parts)
+    return vectors
 
 
 def _switch_current(root: Path, target: Path) -> None:
@@ -214,4 +241,8 @@ def _load_checked(settings: Settings) -> LoadedIndex:
     words = (directory / "user_words.txt").read_text(encoding="utf-8").splitlines()
     tokenizer = Tokenizer(words)
     lexical = LexicalIndex.load(directory / "lexical", tokenizer, len(chunks))
-    return LoadedIndex(manifest, chunks, dense, lexical, tokenizer)
+    examples = [ExampleQuestion(**d) for d in json.loads((directory / "examples.json").read_text(encoding="utf-8"))]
+    example_dense = DenseIndex.load(directory / "examples.faiss") if examples else None
+    if example_dense is not None and (example_dense.size != len(examples) or example_dense.dim != dense.dim):
+        raise IndexNotReady("example index does not match its examples")
+    return LoadedIndex(manifest, chunks, dense, lexical, tokenizer, examples, example_dense)

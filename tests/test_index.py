@@ -19,7 +19,9 @@ import pytest
 from bot import index, model
 from bot.dense import DenseIndex
 from bot.errors import IndexNotReady
+from bot.examples import load_examples
 from bot.lexical import LexicalIndex
+from bot.parse import load_corpus
 from bot.settings import get_settings
 
 EXPECTED_CHUNKS = 108  # 107 task chunks + the preamble passage
@@ -40,12 +42,18 @@ class _RememberingModel:
         self._seen: dict = {}
         self.forward_batches = 0
 
-    def encode_document(self, texts, **kwargs):
-        key = (tuple(texts), tuple(sorted(kwargs.items())))
+    def _remembered(self, method: str, texts, kwargs):
+        key = (method, tuple(texts), tuple(sorted(kwargs.items())))
         if key not in self._seen:
             self.forward_batches += 1
-            self._seen[key] = self._real.encode_document(texts, **kwargs)
+            self._seen[key] = getattr(self._real, method)(texts, **kwargs)
         return self._seen[key].copy()
+
+    def encode_document(self, texts, **kwargs):
+        return self._remembered("encode_document", texts, kwargs)
+
+    def encode_query(self, texts, **kwargs):
+        return self._remembered("encode_query", texts, kwargs)
 
     def __getattr__(self, name):
         return getattr(self._real, name)
@@ -102,6 +110,7 @@ def test_manifest_describes_the_build(built):
     assert manifest["dim"] == 384
     assert manifest["chunks"] == EXPECTED_CHUNKS
     assert manifest["tasks"] == 107
+    assert manifest["examples"] == len(load_examples(settings.corpus_dir, load_corpus(settings.corpus_dir))) > 0
     assert manifest["source"] == index.source_fingerprint(settings)
     assert set(manifest["versions"]) >= {"faiss-cpu", "sentence-transformers", "torch", "bm25s", "jieba", "numpy"}
     assert all(isinstance(v, str) and v for v in manifest["versions"].values())
@@ -115,7 +124,7 @@ def test_manifest_checksums_every_file(built):
     directory = _version_dir(settings)
     files = {p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()}
     assert set(manifest["files"]) == files - {"manifest.json"}
-    assert {"chunks.json", "dense.faiss", "user_words.txt"} <= set(manifest["files"])
+    assert {"chunks.json", "dense.faiss", "examples.json", "examples.faiss", "user_words.txt"} <= set(manifest["files"])
     for rel, digest in manifest["files"].items():
         assert hashlib.sha256((directory / rel).read_bytes()).hexdigest() == digest, rel
 
@@ -141,6 +150,11 @@ def test_load_gives_consistent_parts(built):
     # The lexical side finds the task that names its quoted term.
     scores = loaded.lexical.scores("全链通")
     assert loaded.chunks[int(np.argmax(scores))].task == 6
+    # One example vector per example question, each standing for a task that has a chunk.
+    assert loaded.example_dense is not None and loaded.example_dense.size == len(loaded.examples)
+    assert loaded.example_dense.dim == 384
+    tasks = {(c.doc, c.task) for c in loaded.chunks if c.kind == "task"}
+    assert {(e.doc, e.task) for e in loaded.examples} <= tasks
 
 
 def test_staleness_is_none_right_after_a_build(built):
@@ -164,7 +178,7 @@ def test_staleness_without_an_index(tmp_path):
     assert index.staleness(_settings(tmp_path / "none")) == "no index built yet"
 
 
-@pytest.mark.parametrize("name", ["dense.faiss", "chunks.json", "lexical/vocab.index.json"])
+@pytest.mark.parametrize("name", ["dense.faiss", "chunks.json", "examples.faiss", "examples.json", "lexical/vocab.index.json"])
 def test_corrupt_file_is_refused_with_a_clear_message(copy_of_built, name):
     settings = copy_of_built
     path = _version_dir(settings) / name
