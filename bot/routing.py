@@ -16,6 +16,9 @@ _TASK_NUMBER_EN = re.compile(r"\b(?:task|item|measure|entry|no\.?|number)\s*(?:n
 # Cues that the caller wants a whole list rather than one answer.
 _LIST_ZH = re.compile(r"哪些|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|全部|所有|列(?:一下|出)|一共|几项|多少项")
 _LIST_EN = re.compile(r"\b(?:which|what)\s+(?:tasks|measures|items|things|policies|actions)\b|\blist\b|\ball\s+(?:the\s+)?(?:tasks|measures)\b|\bresponsible\s+for\s+(?:what|which)\b|\bwhat\s+(?:does|do|is)\b.*\b(?:lead|handle|responsible|in charge)\b|\bmeasures\s+(?:on|for|about)\b|\b(?:what|which)\s+(?:are|were)\s+the\b.*\b(?:measures|tasks|policies|actions|items)\b", re.I)
+# Cues that the list is of what someone leads: a name here is a department even if a topic shares it.
+_LEAD_ZH = re.compile(r"(?:牵头|负责|承担)(?:了)?(?:的)?(?:任务|工作|事项|事情|什么|啥|哪)")
+_LEAD_EN = re.compile(r"\b(?:lead|leads|led|responsible|in charge)\b", re.I)
 # Cues that the caller wants to know who is responsible.
 _WHO_ZH = re.compile(r"哪个部门|哪些部门|哪几个部门|什么部门|哪个单位|哪个局|哪家|找谁|找哪|归谁|谁(?:来)?(?:负责|管|牵头|办|受理|处理)|谁家|哪(?:里|儿)(?:办|问|申请|咨询)|去哪|部门是|牵头部门|主管部门")
 _WHO_EN = re.compile(r"\bwho\b|\bwhich\s+(?:department|office|bureau|agency|authority)\b|\bwhere\s+(?:do|can|should)\b|\bresponsible\b|\bin\s+charge\b|\bcontact\b", re.I)
@@ -95,14 +98,25 @@ class Route:
     category: str | None = None
 
 
-def route(question: str, departments: SurfaceMatcher, categories: SurfaceMatcher) -> Route:
-    """Decide the question's kind from its wording. Out-of-scope is decided later, from retrieval."""
+def route(
+    question: str,
+    departments: SurfaceMatcher,
+    categories: SurfaceMatcher,
+    departments_by_any_name: SurfaceMatcher | None = None,
+) -> Route:
+    """Decide the question's kind from its wording. Out-of-scope is decided later, from retrieval.
+
+    `departments` leaves out spoken names that are also a topic's name ("市场监管");
+    `departments_by_any_name` keeps them, for lists of what a department leads."""
     lang = "en" if is_english(question) else "zh"
     number = task_number(question)
     if number is not None:
         return Route("task_number", lang, task=number)
     listing = wants_list(question)
     named_departments = departments.find(question)
+    leads = bool(_LEAD_ZH.search(question) or _LEAD_EN.search(question))
+    if listing and leads and not named_departments and departments_by_any_name is not None:
+        named_departments = departments_by_any_name.find(question)
     if listing and len(named_departments) == 1:
         return Route("department_tasks", lang, department=named_departments[0])
     named_categories = categories.find(question)

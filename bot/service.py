@@ -1,7 +1,7 @@
 """The service object: holds the loaded index and model, and answers questions.
 
 Flow of a question: ask() -> _answer(): _scores() (BM25 + dense over the policy text and the
-example questions) -> routing.route() -> fusion.convex() -> refusal check
+example questions) -> routing.route() -> fusion.convex() -> list/topic routing -> refusal check
 -> answer.* (quotes + templates).
 The HTTP API, the CLI and the eval runner all call this one object.
 """
@@ -13,7 +13,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,7 @@ from bot.chunks import category_title
 from bot.encoder import QueryEncoder
 from bot.errors import InvalidInput, NotFound
 from bot.fusion import convex
-from bot.routing import Route, SurfaceMatcher, is_english, route
+from bot.routing import Route, SurfaceMatcher, is_english, route, wants_list
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,13 @@ ENGLISH_OFFSET = 0.06
 LEXICAL_BONUS = 0.02
 LEXICAL_CAP = 8.0
 REFUSAL_THRESHOLD = 0.929
+# A list question that names no topic ("开公司和关公司这块有哪些措施") asks for the topic its best
+# matches share: when at least 2 of the top 3 tasks are in one category and the question is broad
+# (confidence within [threshold - margin, threshold + upper)), not about one task in particular.
+CATEGORY_VOTE_TOP = 3
+CATEGORY_VOTE_MIN = 2
+LIST_MARGIN = 0.02
+LIST_UPPER = 0.03
 # Answers this close above the refusal threshold are worth a staff review.
 LOW_CONFIDENCE = round(REFUSAL_THRESHOLD + 0.02, 3)
 
@@ -92,6 +99,9 @@ class PolicyBot:
             for d in corpus.departments
         }
         self.department_matcher = SurfaceMatcher(dept_forms)
+        self.department_matcher_any = SurfaceMatcher(
+            {d.name: [*d.aliases, *vocab["departments"].get(d.name, [])] for d in corpus.departments}
+        )
         self.glossary = SurfaceMatcher(vocab["glossary"])
         self._answers: OrderedDict[tuple, dict] = OrderedDict()
         self._answers_lock = threading.Lock()
@@ -207,7 +217,7 @@ class PolicyBot:
             # Baselines: one ranking, no routing, no refusal.
             ranked = self._ranked_tasks(lexical if system == "bm25" else dense)
             return answer.single("content", ranked[:top_k], "zh", top_k)
-        r = route(q, self.department_matcher, self.category_matcher)
+        r = route(q, self.department_matcher, self.category_matcher, self.department_matcher_any)
         if r.lang == "zh":
             fused = convex(lexical, dense, LEXICAL_WEIGHT)
         else:
@@ -223,6 +233,10 @@ class PolicyBot:
             r = Route("content", r.lang)
         rows = self._task_rows
         confidence = relevance_confidence(float(dense[rows].max()), float(lexical[rows].max()), r.lang)
+        if r.kind == "content" and wants_list(q):
+            category = self._dominant_category(fused)
+            if category is not None and REFUSAL_THRESHOLD - LIST_MARGIN <= confidence < REFUSAL_THRESHOLD + LIST_UPPER:
+                r = Route("category_tasks", r.lang, category=category)
         if r.kind == "category_tasks":
             hits = [h for h in self._ranked_tasks(fused) if h.category == r.category]
             depts = list(dict.fromkeys(d for h in hits for d in h.departments))
@@ -233,6 +247,14 @@ class PolicyBot:
         else:
             result = answer.single(r.kind, self._ranked_tasks(fused)[:top_k], r.lang, top_k)
         return {**result, "confidence": round(confidence, 4)}
+
+    def _dominant_category(self, fused: np.ndarray) -> str | None:
+        """The topic a list question is about when it names none: the category most of the
+        best-matching tasks share, if they agree."""
+        top = self._task_rows[np.argsort(-fused[self._task_rows], kind="stable")[:CATEGORY_VOTE_TOP]]
+        votes = Counter(self.index.chunks[i].category for i in top)
+        category, count = votes.most_common(1)[0]
+        return category if count >= CATEGORY_VOTE_MIN else None
 
     def _task_number(self, r: Route) -> dict:
         for doc in self._docs:

@@ -192,3 +192,21 @@ def test_route_list_naming_two_departments_is_not_one_departments_list(matchers)
     r = route("经发委和税务局负责哪些任务", *matchers)
     assert r.kind != "department_tasks"
     assert r.department is None
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        # A name shared by a department and a topic: a list of what it leads is the department's.
+        ("市场监管这边牵头了什么任务？", Route("department_tasks", "zh", department="市场监管局")),
+        ("What tasks does market regulation lead?", Route("department_tasks", "en", department="市场监管局")),
+        # Without a lead cue the shared name stays the topic.
+        ("市场监管方面有哪些措施", Route("category_tasks", "zh", category="（十二）市场监管")),
+    ],
+)
+def test_route_shared_name_by_lead_cue(question, expected):
+    # Mirrors the service: the plain matcher leaves out department forms that are topic names.
+    departments = SurfaceMatcher({"市场监管局": ["市场监管局"]})
+    any_name = SurfaceMatcher({"市场监管局": ["市场监管", "market regulation"]})
+    categories = SurfaceMatcher({"（十二）市场监管": ["市场监管", "market regulation"]})
+    assert route(question, departments, categories, any_name) == expected

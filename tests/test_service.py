@@ -115,6 +115,22 @@ def test_category_tasks_cites_every_task_of_the_category(policy_bot, doc, questi
     assert set(result["departments"]) == {d for t in expected for d in t.departments}
 
 
+@pytest.mark.parametrize(
+    "question, category",
+    [("园区在帮企业找钱、贷款这块都有哪些措施？", "（四）金融服务"), ("企业打官司、解决纠纷方面今年有哪些新做法", "（十三）司法保障")],
+)
+def test_list_question_naming_no_topic_gets_the_topic_of_its_best_matches(policy_bot, doc, question, category):
+    result = policy_bot.ask(question)
+    assert result["kind"] == "category_tasks"
+    assert sorted(_cited_tasks(result)) == [t.number for t in doc.tasks if t.category == category]
+
+
+def test_list_cue_on_a_specific_question_still_cites_its_task_first(policy_bot):
+    result = policy_bot.ask("企业简易注销需要准备哪些材料？")
+    assert result["answered"]
+    assert _cited_tasks(result)[0] == 7
+
+
 def test_english_list_question_keeps_the_reply_in_one_language(policy_bot):
     result = policy_bot.ask("What are the measures on cross-border trade?")
     assert result["kind"] == "category_tasks"
