@@ -43,7 +43,7 @@ ENGLISH_GLOSS_WEIGHT = 0.3
 ENGLISH_OFFSET = 0.06
 LEXICAL_BONUS = 0.02
 LEXICAL_CAP = 8.0
-REFUSAL_THRESHOLD = 0.929
+REFUSAL_THRESHOLD = 0.9375
 # A list question that names no topic ("开公司和关公司这块有哪些措施") asks for the topic its best
 # matches share: when at least 2 of the top 3 tasks are in one category and the question is broad
 # (confidence within [threshold - margin, threshold + upper)), not about one task in particular.
