@@ -48,7 +48,8 @@ def cmd_index(args) -> int:
     if args.model:
         settings.model = args.model
     manifest = index.build(settings, if_stale=args.if_stale)
-    print(f"index ready: {manifest['chunks']} chunks, model {manifest['model']} ({manifest['dim']}d)")
+    examples = manifest.get("examples", 0)
+    print(f"index ready: {manifest['chunks']} chunks, {examples} example questions, model {manifest['model']} ({manifest['dim']}d)")
     return 0
 
 

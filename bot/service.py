@@ -126,6 +126,7 @@ class PolicyBot:
             "dim": m["dim"],
             "chunks": m["chunks"],
             "tasks": m.get("tasks"),
+            "examples": m.get("examples", 0),
             "built_at": m["built_at"],
             "documents": m["documents"],
         }

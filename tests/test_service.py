@@ -283,4 +283,5 @@ def test_task_lookup(policy_bot, doc):
 def test_info(policy_bot):
     info = policy_bot.info()
     assert info["dim"] == 384 and info["chunks"] >= 108 and info["tasks"] == 107
+    assert info["examples"] == len(policy_bot.index.examples) > 0
     assert info["documents"][0]["title"] == TITLE
