@@ -285,3 +285,16 @@ def test_info(policy_bot):
     assert info["dim"] == 384 and info["chunks"] >= 108 and info["tasks"] == 107
     assert info["examples"] == len(policy_bot.index.examples) > 0
     assert info["documents"][0]["title"] == TITLE
+
+
+def test_confidence_offsets_for_short_chinese_and_english_questions():
+    from bot.service import ENGLISH_OFFSET, SHORT_CHARS, SHORT_OFFSET, relevance_confidence
+
+    # Short Chinese questions share fewer words with anything, so their similarities run lower.
+    assert relevance_confidence(0.9, 0.0, "zh", SHORT_CHARS) == pytest.approx(0.9)
+    assert relevance_confidence(0.9, 0.0, "zh", 100) == pytest.approx(0.9)
+    assert relevance_confidence(0.9, 0.0, "zh", SHORT_CHARS // 2) > relevance_confidence(0.9, 0.0, "zh", SHORT_CHARS - 1)
+    assert relevance_confidence(0.9, 0.0, "zh", 0) == pytest.approx(0.9 + SHORT_OFFSET)
+    # English takes its own offset whatever its length; lexical evidence adds a capped bonus.
+    assert relevance_confidence(0.9, 0.0, "en", 3) == pytest.approx(0.9 + ENGLISH_OFFSET)
+    assert relevance_confidence(0.9, 100.0, "zh", 30) == relevance_confidence(0.9, 8.0, "zh", 30) > 0.9
