@@ -27,3 +27,8 @@ class IndexNotReady(PolicyBotError):
 
 class ModelError(PolicyBotError):
     status_code = 503
+
+
+def validation_problems(exc) -> str:
+    """A pydantic ValidationError as one readable line: "field.path: message; ..."."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

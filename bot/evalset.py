@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.corpus import Corpus, Task
-from bot.errors import Conflict, InvalidInput, NotFound
+from bot.errors import Conflict, InvalidInput, NotFound, validation_problems
 from bot.parse import load_corpus
 from bot.storage import atomic_write_text
 
@@ -69,8 +69,7 @@ def _parse(text: str, source: str) -> list[EvalQuestion]:
             out.append(EvalQuestion.model_validate(rec))
         except ValidationError as exc:
             rid = rec.get("id", f"#{i + 1}")
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise InvalidInput(f"{source}: record {rid}: {problems}") from exc
+            raise InvalidInput(f"{source}: record {rid}: {validation_problems(exc)}") from exc
     return out
 
 
@@ -309,8 +308,7 @@ def _build(fields: dict) -> EvalQuestion:
     try:
         return EvalQuestion.model_validate(fields)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(f"invalid eval question: {problems}") from exc
+        raise InvalidInput(f"invalid eval question: {validation_problems(exc)}") from exc
 
 
 def add_question(path: Path, expected_etag: str | None, fields: dict, corpus: Corpus | None = None) -> tuple[EvalQuestion, str]:

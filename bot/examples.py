@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.corpus import Corpus
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, validation_problems
 
 EXAMPLES_FILE = "example_questions.yaml"
 
@@ -54,8 +54,7 @@ def load_examples(corpus_dir: Path, corpus: Corpus) -> list[ExampleQuestion]:
     except yaml.YAMLError as exc:
         raise InvalidInput(f"{path}: not valid YAML: {exc}") from exc
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(f"{path}: {problems}") from exc
+        raise InvalidInput(f"{path}: {validation_problems(exc)}") from exc
     out: list[ExampleQuestion] = []
     for doc_id, entries in data.documents.items():
         doc = corpus.document(doc_id)

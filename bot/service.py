@@ -58,7 +58,7 @@ LIST_UPPER = 0.03
 LOW_CONFIDENCE = round(REFUSAL_THRESHOLD + 0.02, 3)
 
 
-def relevance_confidence(dense_max: float, lexical_max: float, lang: str, length: int = SHORT_CHARS) -> float:
+def relevance_confidence(dense_max: float, lexical_max: float, lang: str, length: int) -> float:
     if lang == "en":
         offset = ENGLISH_OFFSET
     else:
@@ -98,16 +98,14 @@ class PolicyBot:
             cat: [category_title(cat), *vocab["categories"].get(category_title(cat), [])] for cat in self._categories
         }
         self.category_matcher = SurfaceMatcher(cat_forms)
-        # A spoken department form that is also a topic's name ("市场监管") names the topic.
+        # A spoken department form that is also a topic's name ("市场监管") names the topic, except
+        # in a list of what a department leads (routing.route).
         topic_forms = {f for forms in cat_forms.values() for f in forms}
-        dept_forms = {
-            d.name: [f for f in (*d.aliases, *vocab["departments"].get(d.name, [])) if f not in topic_forms]
-            for d in corpus.departments
-        }
-        self.department_matcher = SurfaceMatcher(dept_forms)
-        self.department_matcher_any = SurfaceMatcher(
-            {d.name: [*d.aliases, *vocab["departments"].get(d.name, [])] for d in corpus.departments}
+        dept_forms = {d.name: [*d.aliases, *vocab["departments"].get(d.name, [])] for d in corpus.departments}
+        self.department_matcher = SurfaceMatcher(
+            {name: [f for f in forms if f not in topic_forms] for name, forms in dept_forms.items()}
         )
+        self.department_matcher_any = SurfaceMatcher(dept_forms)
         self.glossary = SurfaceMatcher(vocab["glossary"])
         self._answers: OrderedDict[tuple, dict] = OrderedDict()
         self._answers_lock = threading.Lock()
