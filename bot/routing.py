@@ -15,7 +15,7 @@ _TASK_NUMBER_EN = re.compile(r"\b(?:task|item|measure|entry|no\.?|number)\s*(?:n
 
 # Cues that the caller wants a whole list rather than one answer.
 _LIST_ZH = re.compile(r"哪些|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|全部|所有|列(?:一下|出)|一共|几项|多少项")
-_LIST_EN = re.compile(r"\b(?:which|what)\s+(?:tasks|measures|items|things|policies|actions)\b|\blist\b|\ball\s+(?:the\s+)?(?:tasks|measures)\b|\bresponsible\s+for\s+(?:what|which)\b|\bwhat\s+(?:does|do|is)\b.*\b(?:lead|handle|responsible|in charge)\b|\bmeasures\s+(?:on|for|about)\b|\b(?:what|which)\s+(?:are|were)\s+the\b.*\b(?:measures|tasks|policies|actions|items)\b", re.I)
+_LIST_EN = re.compile(r"\b(?:which|what)\s+(?:tasks|measures|items|things|policies|actions)\b|\blist\b|\ball\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:tasks|measures|policies|actions)\b|\bresponsible\s+for\s+(?:what|which)\b|\bwhat\s+(?:does|do|is)\b.*\b(?:lead|handle|responsible|in charge)\b|\bmeasures\s+(?:on|for|about)\b|\b(?:what|which)\s+(?:are|were)\s+the\b.*\b(?:measures|tasks|policies|actions|items)\b", re.I)
 # Cues that the list is of what someone leads: a name here is a department even if a topic shares it.
 _LEAD_ZH = re.compile(r"(?:牵头|负责|承担)(?:了)?(?:的)?(?:任务|工作|事项|事情|什么|啥|哪)")
 _LEAD_EN = re.compile(r"\b(?:lead|leads|led|responsible|in charge)\b", re.I)

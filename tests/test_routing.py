@@ -111,6 +111,8 @@ def test_is_english(question, expected):
         ("一共几项", True),
         ("list all the tasks of customs", True),
         ("Which measures are there on tax?", True),
+        ("Show me all the customs clearance policies", True),
+        ("I lost all my tax records", False),
         ("企业注销找哪个部门？", False),
         ("全链通平台是什么", False),
         ("How do I close my company?", False),
