@@ -41,7 +41,7 @@ ENGLISH_GLOSS_WEIGHT = 0.3
 # bonus for lexical evidence + offsets where similarities run lower for every question alike:
 # English, and short Chinese questions ("开票找谁"), which share fewer words with anything.
 # Below the threshold a question is taken as not covered by the policy.
-ENGLISH_OFFSET = 0.06
+ENGLISH_OFFSET = 0.04
 SHORT_OFFSET = 0.02  # full at one character, tapering to 0 at SHORT_CHARS
 SHORT_CHARS = 25
 LEXICAL_BONUS = 0.02
