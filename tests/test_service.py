@@ -288,13 +288,23 @@ def test_info(policy_bot):
 
 
 def test_confidence_offsets_for_short_chinese_and_english_questions():
-    from bot.service import ENGLISH_OFFSET, SHORT_CHARS, SHORT_OFFSET, relevance_confidence
+    from bot.service import ENGLISH_SCALE, ENGLISH_SHIFT, SHORT_CHARS, SHORT_OFFSET, relevance_confidence
 
     # Short Chinese questions share fewer words with anything, so their similarities run lower.
     assert relevance_confidence(0.9, 0.0, "zh", SHORT_CHARS) == pytest.approx(0.9)
     assert relevance_confidence(0.9, 0.0, "zh", 100) == pytest.approx(0.9)
     assert relevance_confidence(0.9, 0.0, "zh", SHORT_CHARS // 2) > relevance_confidence(0.9, 0.0, "zh", SHORT_CHARS - 1)
     assert relevance_confidence(0.9, 0.0, "zh", 0) == pytest.approx(0.9 + SHORT_OFFSET)
-    # English takes its own offset whatever its length; lexical evidence adds a capped bonus.
-    assert relevance_confidence(0.9, 0.0, "en", 3) == pytest.approx(0.9 + ENGLISH_OFFSET)
+    # English is a centred cosine mapped onto the Chinese scale, whatever its length; lexical
+    # evidence adds a capped bonus.
+    assert relevance_confidence(0.6, 0.0, "en", 3) == pytest.approx(ENGLISH_SHIFT + 0.6 * ENGLISH_SCALE)
+    assert relevance_confidence(0.6, 0.0, "en", 3) == relevance_confidence(0.6, 0.0, "en", 300)
     assert relevance_confidence(0.9, 100.0, "zh", 30) == relevance_confidence(0.9, 8.0, "zh", 30) > 0.9
+
+
+def test_centred_similarity_of_an_example_to_itself_is_one(policy_bot):
+    example = next(e for e in policy_bot.index.examples if e.lang == "en")
+    vector = policy_bot.encoder.encode(example.text)
+    assert policy_bot._centred.nearest(vector, policy_bot._task_rows) == pytest.approx(1.0, abs=1e-4)
+    # A question far from every task is far in centred space too.
+    assert policy_bot._centred.nearest(policy_bot.encoder.encode("asdf qwerty"), policy_bot._task_rows) < 0.6
