@@ -70,3 +70,11 @@ def load_examples(corpus_dir: Path, corpus: Corpus) -> list[ExampleQuestion]:
                     if text:
                         out.append(ExampleQuestion(doc_id, entry.task, lang, text))
     return out
+
+
+def by_task(examples: list[ExampleQuestion]) -> dict[tuple[str, int], list[str]]:
+    """Example texts grouped by (document, task), in file order."""
+    grouped: dict[tuple[str, int], list[str]] = {}
+    for e in examples:
+        grouped.setdefault((e.doc, e.task), []).append(e.text)
+    return grouped

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from bot.chunks import Chunk, build_chunks
 from bot.dense import DenseIndex
 from bot.errors import IndexNotReady
-from bot.examples import ExampleQuestion, load_examples
+from bot.examples import ExampleQuestion, by_task, load_examples
 from bot.lexical import LexicalIndex, Tokenizer, corpus_terms
 from bot.settings import Settings
 from bot.storage import atomic_write_text
@@ -121,10 +121,7 @@ def build(settings: Settings, if_stale: bool = False) -> dict:
     corpus = load_corpus(settings.corpus_dir)
     aliases = {d.name: tuple(d.aliases) for d in corpus.departments}
     examples = load_examples(settings.corpus_dir, corpus)
-    asked: dict[tuple[str, int], list[str]] = {}
-    for e in examples:
-        asked.setdefault((e.doc, e.task), []).append(e.text)
-    chunks = build_chunks(corpus, aliases, asked)
+    chunks = build_chunks(corpus, aliases, by_task(examples))
     if not chunks:
         raise IndexNotReady(f"the corpus in {settings.corpus_dir} produced no text to index")
     encoder = model.load(settings)

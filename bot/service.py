@@ -83,20 +83,21 @@ class _CentredSimilarity:
     Suzhou") as closeness; centred, out-of-scope English questions fall away from answerable
     ones (dev AUC 0.95 -> 0.99). Chinese questions keep raw cosine, which separates them better."""
 
-    def __init__(self, loaded: index.LoadedIndex):
-        views = [loaded.dense] + ([loaded.example_dense] if loaded.example_dense is not None else [])
-        vectors = [v.index.reconstruct_n(0, v.size) for v in views]
-        self._mean = np.vstack(vectors).mean(axis=0)
-        self._centred = [_unit(v - self._mean) for v in vectors]
+    def __init__(self, loaded: index.LoadedIndex, task_rows: np.ndarray):
+        chunk_vectors = loaded.dense.index.reconstruct_n(0, loaded.dense.size)
+        example_vectors = (
+            loaded.example_dense.index.reconstruct_n(0, loaded.example_dense.size)
+            if loaded.example_dense is not None
+            else chunk_vectors[:0]
+        )
+        self._mean = np.vstack([chunk_vectors, example_vectors]).mean(axis=0)
+        # What a question is compared with: the task chunks and every example question.
+        self._targets = _unit(np.vstack([chunk_vectors[task_rows], example_vectors]) - self._mean)
 
-    def nearest(self, vector: np.ndarray, task_rows: np.ndarray) -> float:
-        """The best centred cosine to a task's text (rows of the dense index) or to any example."""
-        q = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        q = _unit(_unit(q) - self._mean)[0]
-        best = float((self._centred[0][task_rows] @ q).max())
-        for example_vectors in self._centred[1:]:
-            best = max(best, float((example_vectors @ q).max()))
-        return best
+    def nearest(self, vector: np.ndarray) -> float:
+        """The best centred cosine to a task's text or to any example question."""
+        q = _unit(_unit(np.asarray(vector, dtype=np.float32).reshape(1, -1)) - self._mean)[0]
+        return float((self._targets @ q).max())
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -136,7 +137,7 @@ class PolicyBot:
         )
         self.department_matcher_any = SurfaceMatcher(dept_forms)
         self.glossary = SurfaceMatcher(vocab["glossary"])
-        self._centred = _CentredSimilarity(loaded)
+        self._centred = _CentredSimilarity(loaded, self._task_rows)
         self._answers: OrderedDict[tuple, dict] = OrderedDict()
         self._answers_lock = threading.Lock()
 
@@ -208,7 +209,8 @@ class PolicyBot:
                     self._answers.popitem(last=False)
         return {"question": question, "confidence": None, **result}
 
-    def _scores(self, q: str, lang: str = "zh") -> tuple[np.ndarray, np.ndarray]:
+    def _scores(self, q: str, lang: str = "zh") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """BM25 scores, dense scores (per chunk row) and the question's vector."""
         vector = self.encoder.encode(q)
         dense = self.index.dense.scores(vector)[0]
         if self.index.example_dense is not None:
@@ -216,7 +218,7 @@ class PolicyBot:
             np.maximum.at(dense, self._example_rows, self.index.example_dense.scores(vector)[0])
         # English shares no words with the Chinese text: search lexically on its glossary terms.
         lexical_query = " ".join(self.glossary.find(q)) if lang == "en" else q
-        return self.index.lexical.scores(lexical_query), dense
+        return self.index.lexical.scores(lexical_query), dense, vector
 
     def _glossed(self, q: str, dense: np.ndarray) -> np.ndarray:
         """English ranking: blend in the similarity of its glossary terms read as a Chinese query
@@ -247,7 +249,7 @@ class PolicyBot:
 
     def _answer(self, q: str, top_k: int, system: str) -> dict:
         lang = "en" if is_english(q) else "zh"
-        lexical, dense = self._scores(q, lang if system == "full" else "zh")
+        lexical, dense, vector = self._scores(q, lang if system == "full" else "zh")
         if system != "full":
             # Baselines: one ranking, no routing, no refusal.
             ranked = self._ranked_tasks(lexical if system == "bm25" else dense)
@@ -267,10 +269,7 @@ class PolicyBot:
                 return answer.task_list(r.kind, heading, hits, [r.department], r.lang, english)
             r = Route("content", r.lang)
         rows = self._task_rows
-        if r.lang == "zh":
-            nearest = float(dense[rows].max())
-        else:
-            nearest = self._centred.nearest(self.encoder.encode(q), rows)
+        nearest = float(dense[rows].max()) if r.lang == "zh" else self._centred.nearest(vector)
         confidence = relevance_confidence(nearest, float(lexical[rows].max()), r.lang, len(q))
         if r.kind == "content" and wants_list(q):
             category = self._dominant_category(fused)

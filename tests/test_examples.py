@@ -11,7 +11,7 @@ import pytest
 from bot.chunks import build_chunks
 from bot.errors import InvalidInput
 from bot.evalset import load_evalset
-from bot.examples import EXAMPLES_FILE, load_examples
+from bot.examples import EXAMPLES_FILE, by_task, load_examples
 from bot.parse import load_corpus
 from bot.settings import get_settings
 
@@ -62,9 +62,7 @@ def test_no_example_nearly_repeats_an_eval_question(examples):
 
 
 def test_task_lexical_text_carries_its_examples(corpus, examples):
-    asked: dict = {}
-    for e in examples:
-        asked.setdefault((e.doc, e.task), []).append(e.text)
+    asked = by_task(examples)
     chunks = build_chunks(corpus, {}, asked)
     for c in chunks:
         if c.kind == "task":
