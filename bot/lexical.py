@@ -54,7 +54,17 @@ class Tokenizer:
     def __call__(self, text: str) -> list[str]:
         with self._lock:  # jieba's lazy initialisation is not thread-safe
             words = self._jieba.lcut_for_search(text.lower())
-        return [w for w in (w.strip() for w in words) if w and _KEEP.search(w) and w not in STOPWORDS]
+        return _content(words)
+
+    def words(self, text: str) -> list[str]:
+        """jieba precise-mode words (no parts), filtered as above."""
+        with self._lock:
+            words = self._jieba.lcut(text.lower())
+        return _content(words)
+
+
+def _content(words: list[str]) -> list[str]:
+    return [w for w in (w.strip() for w in words) if w and _KEEP.search(w) and w not in STOPWORDS]
 
 
 class LexicalIndex:

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bot import answer, index, model
+from bot import answer, examples, index, model
 from bot.answer import TaskHit
 from bot.chunks import category_title
+from bot.coverage import TaskVocabulary
 from bot.encoder import QueryEncoder
 from bot.errors import InvalidInput, NotFound
 from bot.fusion import convex
@@ -48,25 +49,30 @@ SHORT_OFFSET = 0.02  # full at one character, tapering to 0 at SHORT_CHARS
 SHORT_CHARS = 25
 LEXICAL_BONUS = 0.02
 LEXICAL_CAP = 8.0
-REFUSAL_THRESHOLD = 0.939
+# Less the share of the question's words that its top tasks do not account for (bot/coverage.py).
+COVERAGE_TASKS = 3
+COVERAGE_WEIGHT = 0.06
+REFUSAL_THRESHOLD = 0.925
 # A list question that names no topic ("开公司和关公司这块有哪些措施") asks for the topic its best
 # matches share: when at least 2 of the top 3 tasks are in one category and the question is broad
 # (confidence within [threshold - margin, threshold + upper)), not about one task in particular.
 CATEGORY_VOTE_TOP = 3
 CATEGORY_VOTE_MIN = 2
-LIST_MARGIN = 0.02
-LIST_UPPER = 0.03
+LIST_MARGIN = 0.03
+LIST_UPPER = 0.04
 # Answers this close above the refusal threshold are worth a staff review.
 LOW_CONFIDENCE = round(REFUSAL_THRESHOLD + 0.02, 3)
 
 
-def relevance_confidence(nearest: float, lexical_max: float, lang: str, length: int) -> float:
-    """`nearest`: for Chinese the best raw cosine, for English the best domain-centred cosine."""
+def relevance_confidence(nearest: float, lexical_max: float, lang: str, length: int, coverage: float = 1.0) -> float:
+    """`nearest`: for Chinese the best raw cosine, for English the best domain-centred cosine;
+    `coverage`: the share of the question's words its top tasks account for."""
     if lang == "en":
         similarity = ENGLISH_SHIFT + ENGLISH_SCALE * nearest
     else:
         similarity = nearest + SHORT_OFFSET * max(0.0, 1.0 - length / SHORT_CHARS)
-    return similarity + LEXICAL_BONUS * min(lexical_max, LEXICAL_CAP) / LEXICAL_CAP
+    lexical = LEXICAL_BONUS * min(lexical_max, LEXICAL_CAP) / LEXICAL_CAP
+    return similarity + lexical - COVERAGE_WEIGHT * (1.0 - coverage)
 
 
 def _load_vocabulary(corpus_dir: Path) -> dict:
@@ -138,6 +144,18 @@ class PolicyBot:
         self.department_matcher_any = SurfaceMatcher(dept_forms)
         self.glossary = SurfaceMatcher(vocab["glossary"])
         self._centred = _CentredSimilarity(loaded, self._task_rows)
+        self._category_rows = {
+            cat: np.array([self._task_chunk[key] for key in keys], dtype=np.int64)
+            for cat, keys in self._categories.items()
+        }
+        examples_by_task = examples.by_task(loaded.examples)
+        self._vocabulary = TaskVocabulary(
+            loaded.lexical.tokenizer,
+            {
+                row: [loaded.chunks[row].text, *examples_by_task.get(key, [])]
+                for key, row in self._task_chunk.items()
+            },
+        )
         self._answers: OrderedDict[tuple, dict] = OrderedDict()
         self._answers_lock = threading.Lock()
 
@@ -270,11 +288,16 @@ class PolicyBot:
             r = Route("content", r.lang)
         rows = self._task_rows
         nearest = float(dense[rows].max()) if r.lang == "zh" else self._centred.nearest(vector)
-        confidence = relevance_confidence(nearest, float(lexical[rows].max()), r.lang, len(q))
-        if r.kind == "content" and wants_list(q):
-            category = self._dominant_category(fused)
-            if category is not None and REFUSAL_THRESHOLD - LIST_MARGIN <= confidence < REFUSAL_THRESHOLD + LIST_UPPER:
-                r = Route("category_tasks", r.lang, category=category)
+        category = self._dominant_category(fused) if r.kind == "content" and wants_list(q) else None
+        # A list question's words are accounted for by the whole topic it asks about.
+        if category is not None:
+            explaining = self._category_rows[category]
+        else:
+            explaining = rows[np.argsort(-fused[rows], kind="stable")[:COVERAGE_TASKS]]
+        coverage = self._vocabulary.coverage(q, r.lang, explaining)
+        confidence = relevance_confidence(nearest, float(lexical[rows].max()), r.lang, len(q), coverage)
+        if category is not None and REFUSAL_THRESHOLD - LIST_MARGIN <= confidence < REFUSAL_THRESHOLD + LIST_UPPER:
+            r = Route("category_tasks", r.lang, category=category)
         if r.kind == "category_tasks":
             hits = [h for h in self._ranked_tasks(fused) if h.category == r.category]
             depts = list(dict.fromkeys(d for h in hits for d in h.departments))

@@ -302,6 +302,17 @@ def test_confidence_offsets_for_short_chinese_and_english_questions():
     assert relevance_confidence(0.9, 100.0, "zh", 30) == relevance_confidence(0.9, 8.0, "zh", 30) > 0.9
 
 
+def test_confidence_falls_with_the_share_of_words_no_top_task_accounts_for():
+    from bot.service import COVERAGE_WEIGHT, relevance_confidence
+
+    full = relevance_confidence(0.95, 0.0, "zh", 30)
+    assert relevance_confidence(0.95, 0.0, "zh", 30, coverage=1.0) == full
+    assert relevance_confidence(0.95, 0.0, "zh", 30, coverage=0.5) == pytest.approx(full - COVERAGE_WEIGHT / 2)
+    assert relevance_confidence(0.6, 0.0, "en", 30, coverage=0.0) == pytest.approx(
+        relevance_confidence(0.6, 0.0, "en", 30) - COVERAGE_WEIGHT
+    )
+
+
 def test_centred_similarity_of_an_example_to_itself_is_one(policy_bot):
     example = next(e for e in policy_bot.index.examples if e.lang == "en")
     vector = policy_bot.encoder.encode(example.text)
