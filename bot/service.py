@@ -40,7 +40,8 @@ ENGLISH_LEXICAL_WEIGHT = 0.3
 ENGLISH_GLOSS_WEIGHT = 0.3
 # Relevance confidence = best similarity to a task or to one of its example questions + a small
 # bonus for lexical evidence + an offset for short Chinese questions ("开票找谁"), which share
-# fewer words with anything. Below the threshold a question is taken as not covered by the policy.
+# fewer words with anything, - a penalty for question words no top task speaks of (below).
+# Below the threshold a question is taken as not covered by the policy.
 # English questions are measured in domain-centred space (_CentredSimilarity), mapped onto the
 # Chinese scale by matching answerable dev questions' 10th and 50th percentiles.
 ENGLISH_SCALE = 0.273
@@ -49,7 +50,8 @@ SHORT_OFFSET = 0.02  # full at one character, tapering to 0 at SHORT_CHARS
 SHORT_CHARS = 25
 LEXICAL_BONUS = 0.02
 LEXICAL_CAP = 8.0
-# Less the share of the question's words that its top tasks do not account for (bot/coverage.py).
+# The penalty: COVERAGE_WEIGHT x the share of the question's words that none of its top
+# COVERAGE_TASKS tasks (text and examples) contains (bot/coverage.py).
 COVERAGE_TASKS = 3
 COVERAGE_WEIGHT = 0.06
 REFUSAL_THRESHOLD = 0.925
