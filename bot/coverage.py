@@ -2,9 +2,10 @@
 
 An out-of-scope question often sits close to a task on the whole yet carries words no nearby
 task speaks of: a private matter asked in the terms of an enterprise one, or a service the
-policy does not touch asked in the words of one it does. A question word counts as covered when it appears among the words of the
-candidate tasks' own text and example questions; for Chinese, also when each of its characters
-does, since synonyms and abbreviations share characters (注销/销户, 开票/发票).
+policy does not touch asked in the words of one it does. A question word counts as covered when
+it is among the candidate tasks' own words (what BM25 indexes for them: task text, linked body
+sentences, topic, departments, example questions); for Chinese, also when each of its characters
+is, since synonyms and abbreviations share characters (注销/销户, 开票/发票).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Iterable, Mapping
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from bot.lexical import STOPWORDS, Tokenizer
-from bot.routing import is_english
 
 _LATIN_WORD = re.compile(r"[a-z]+")
 _ENGLISH_STOPWORDS = STOPWORDS | frozenset(STOPWORDS_EN_PLUS)
@@ -27,16 +27,10 @@ def english_words(text: str) -> list[str]:
 
 
 class TaskVocabulary:
-    def __init__(self, tokenizer: Tokenizer, texts_by_row: Mapping[int, Iterable[str]]):
+    def __init__(self, tokenizer: Tokenizer, terms_by_row: Mapping[int, Iterable[str]]):
         self._tokenizer = tokenizer
-        self._words: dict[int, frozenset[str]] = {}
-        self._characters: dict[int, frozenset[str]] = {}
-        for row, texts in texts_by_row.items():
-            words: set[str] = set()
-            for text in texts:
-                words.update(english_words(text) if is_english(text) else tokenizer(text))
-            self._words[row] = frozenset(words)
-            self._characters[row] = frozenset("".join(words))
+        self._words = {row: frozenset(terms) for row, terms in terms_by_row.items()}
+        self._characters = {row: frozenset("".join(words)) for row, words in self._words.items()}
 
     def question_words(self, question: str, lang: str) -> list[str]:
         return english_words(question) if lang == "en" else self._tokenizer.words(question)

@@ -88,6 +88,18 @@ class LexicalIndex:
         retriever = bm25s.BM25.load(str(directory), show_progress=False)
         return cls(tokenizer, retriever, n_docs)
 
+    def document_terms(self) -> list[frozenset[str]]:
+        """Each document's distinct tokens, read back from the stored BM25 matrix (a token has a
+        stored score exactly where it occurs), so nothing is tokenized twice."""
+        matrix = self.retriever.scores  # CSC: column t lists the documents that hold token t
+        term_of = {i: t for t, i in self.retriever.vocab_dict.items()}
+        per_column = np.diff(matrix["indptr"])
+        columns = np.repeat(np.arange(len(per_column)), per_column)
+        terms: list[set[str]] = [set() for _ in range(self.n_docs)]
+        for column, doc in zip(columns.tolist(), matrix["indices"].tolist()):
+            terms[doc].add(term_of[column])
+        return [frozenset(t) for t in terms]
+
     def scores(self, query: str) -> np.ndarray:
         tokens = [t for t in self.tokenizer(query) if t in self.retriever.vocab_dict]
         if not tokens:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bot import answer, examples, index, model
+from bot import answer, index, model
 from bot.answer import TaskHit
 from bot.chunks import category_title
 from bot.coverage import TaskVocabulary
@@ -150,14 +150,8 @@ class PolicyBot:
             cat: np.array([self._task_chunk[key] for key in keys], dtype=np.int64)
             for cat, keys in self._categories.items()
         }
-        examples_by_task = examples.by_task(loaded.examples)
-        self._vocabulary = TaskVocabulary(
-            loaded.lexical.tokenizer,
-            {
-                row: [loaded.chunks[row].text, *examples_by_task.get(key, [])]
-                for key, row in self._task_chunk.items()
-            },
-        )
+        terms = loaded.lexical.document_terms()
+        self._vocabulary = TaskVocabulary(loaded.lexical.tokenizer, {row: terms[row] for row in self._task_rows})
         self._answers: OrderedDict[tuple, dict] = OrderedDict()
         self._answers_lock = threading.Lock()
 

@@ -1,4 +1,4 @@
-"""Word coverage of a question by its candidate tasks, on the real corpus and tokenizer."""
+"""Word coverage of a question by its candidate tasks, with the real tokenizer and index."""
 
 import pytest
 
@@ -13,11 +13,13 @@ def test_english_words_keep_content_words_only():
 
 @pytest.fixture(scope="module")
 def vocabulary():
+    # As the index holds them: each task's BM25 tokens.
+    tokenizer = Tokenizer()
     texts = {
-        0: ["推行企业注销“一网通办”，压缩办理时间。", "公司不做了怎么办注销？", "How do we deregister a company?"],
-        1: ["优化电力接入服务，低压小微企业接电零投资。"],
+        0: "推行企业注销“一网通办”，压缩办理时间。 公司不做了怎么办注销？ How do we deregister a company?",
+        1: "优化电力接入服务，低压小微企业接电零投资。",
     }
-    return TaskVocabulary(Tokenizer(), texts)
+    return TaskVocabulary(tokenizer, {row: tokenizer(text) for row, text in texts.items()})
 
 
 def test_a_question_in_a_tasks_own_words_is_fully_covered(vocabulary):
@@ -47,7 +49,6 @@ def test_a_question_of_stopwords_only_counts_as_covered(vocabulary):
 
 
 def test_every_task_covers_its_own_policy_text(policy_bot):
-    rows = policy_bot._task_rows
-    for row in rows:
+    for row in policy_bot._task_rows:
         text = policy_bot.index.chunks[row].text
         assert policy_bot._vocabulary.coverage(text, "zh", [row]) == 1.0

@@ -88,3 +88,18 @@ def test_save_and_load_round_trip_gives_identical_scores(index, tokenizer, tmp_p
     assert loaded.n_docs == len(TEXTS)
     for query in ["全链通注销", "拿地即开工 桩基先行", "通关 申报", "园区税务局 退税", "xyzzy"]:
         np.testing.assert_array_equal(loaded.scores(query), index.scores(query))
+
+
+def test_document_terms_are_each_texts_tokens(index, tokenizer, tmp_path):
+    expected = [frozenset(tokenizer(t) or ["∅"]) for t in TEXTS]
+    assert index.document_terms() == expected
+    index.save(tmp_path / "lexical")
+    loaded = LexicalIndex.load(tmp_path / "lexical", Tokenizer(USER_WORDS), len(TEXTS))
+    assert loaded.document_terms() == expected
+
+
+def test_document_terms_of_the_real_index_match_its_chunks(policy_bot):
+    lexical = policy_bot.index.lexical
+    terms = lexical.document_terms()
+    for chunk, held in zip(policy_bot.index.chunks, terms, strict=True):
+        assert held == frozenset(lexical.tokenizer(chunk.lexical_text) or ["∅"])
