@@ -6,6 +6,10 @@ policy does not touch asked in the words of one it does. A question word counts 
 it is among the candidate tasks' own words (what BM25 indexes for them: task text, linked body
 sentences, topic, departments, example questions); for Chinese, also when each of its characters
 is, since synonyms and abbreviations share characters (注销/销户, 开票/发票).
+
+A question that asks for a figure (how much, how long, which deadline) is answered only by a
+passage that states one. The plan states figures in a few tasks alone (10亿元, 200千瓦, 3个月内), so
+"发明专利授权奖多少钱" near the patent tasks is asking for something the policy does not say.
 """
 
 from __future__ import annotations
@@ -18,6 +22,18 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 from bot.lexical import STOPWORDS, Tokenizer
 
 _LATIN_WORD = re.compile(r"[a-z]+")
+# Asking for an amount, a duration, a date or time, a rate. Not bare 几 (几天, 几年), which in
+# "电费晚交了几天" or "过几年上市" describes rather than asks.
+_ASKS_FIGURE_ZH = re.compile(r"多少|多久|多长时间|几点|几号|哪天|什么时候|何时|期限|截止|起征点|税率|利率|费率|比例")
+_ASKS_FIGURE_EN = re.compile(
+    r"\bhow\s+(?:much|long|many|soon)\b|\bdeadline\b|\bwhat\s+(?:rate|time|date)\b|^\s*when\b"
+    r"|\bwhen\s+(?:will|does|do|is|are|can|should|would)\b",
+    re.I,
+)
+# A figure in policy text: digits other than a year, or a Chinese numeral with a unit.
+_STATES_FIGURE = re.compile(
+    r"(?<![0-9])(?!20[0-9]{2}年)[0-9]+|[一二两三四五六七八九十百千万]+(?:个|项|天|日|年|分钟|小时|千瓦|元|亿|万|%|成|倍)"
+)
 _ENGLISH_STOPWORDS = STOPWORDS | frozenset(STOPWORDS_EN_PLUS)
 
 
@@ -26,11 +42,26 @@ def english_words(text: str) -> list[str]:
     return [w for w in _LATIN_WORD.findall(text.lower()) if len(w) > 2 and w not in _ENGLISH_STOPWORDS]
 
 
+def asks_for_figure(question: str, lang: str) -> bool:
+    return bool((_ASKS_FIGURE_EN if lang == "en" else _ASKS_FIGURE_ZH).search(question))
+
+
+def states_figure(text: str) -> bool:
+    return bool(_STATES_FIGURE.search(text))
+
+
 class TaskVocabulary:
-    def __init__(self, tokenizer: Tokenizer, terms_by_row: Mapping[int, Iterable[str]]):
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        terms_by_row: Mapping[int, Iterable[str]],
+        text_by_row: Mapping[int, str] | None = None,
+    ):
+        """`terms_by_row`: each task row's BM25 terms; `text_by_row`: the policy text it quotes."""
         self._tokenizer = tokenizer
         self._words = {row: frozenset(terms) for row, terms in terms_by_row.items()}
         self._characters = {row: frozenset("".join(words)) for row, words in self._words.items()}
+        self._states_figure = {row: states_figure(text) for row, text in (text_by_row or {}).items()}
 
     def question_words(self, question: str, lang: str) -> list[str]:
         return english_words(question) if lang == "en" else self._tokenizer.words(question)
@@ -48,3 +79,7 @@ class TaskVocabulary:
             1 for w in words if w in vocabulary or (lang == "zh" and all(ch in characters for ch in w))
         )
         return covered / len(words)
+
+    def figure_missing(self, question: str, lang: str, row: int) -> bool:
+        """The question asks for a figure and the task's policy text states none."""
+        return asks_for_figure(question, lang) and self._states_figure.get(row) is False

@@ -13,8 +13,9 @@ _NUM = r"[0-9]+|[零〇一二两三四五六七八九十百]+"
 _TASK_NUMBER_ZH = re.compile(rf"第\s*({_NUM})\s*(?:项|条|号|个任务|个事项)|([0-9]+)\s*号(?:任务|事项)|(?:任务|事项|序号)\s*(?:清单)?\s*(?:第|编号|序号|#)?\s*([0-9]+)\s*(?:项|条|号)?(?![0-9])")
 _TASK_NUMBER_EN = re.compile(r"\b(?:task|item|measure|entry|no\.?|number)\s*(?:no\.?|number|#)?\s*#?\s*(\d{1,4})\b|#\s*(\d{1,4})\b", re.I)
 
-# Cues that the caller wants a whole list rather than one answer.
-_LIST_ZH = re.compile(r"哪些|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|全部|所有|列(?:一下|出)|一共|几项|多少项")
+# Cues that the caller wants a whole list rather than one answer ("要交哪些材料" asks about a
+# procedure, not for a list of measures).
+_LIST_ZH = re.compile(r"哪些(?!材料|资料|证件|证明|手续|条件|文件|费用|步骤|流程|要求)|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|全部|所有|列(?:一下|出)|一共|几项|多少项")
 _LIST_EN = re.compile(r"\b(?:which|what)\s+(?:tasks|measures|items|things|policies|actions)\b|\blist\b|\ball\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:tasks|measures|policies|actions)\b|\bresponsible\s+for\s+(?:what|which)\b|\bwhat\s+(?:does|do|is)\b.*\b(?:lead|handle|responsible|in charge)\b|\bmeasures\s+(?:on|for|about)\b|\b(?:what|which)\s+(?:are|were)\s+the\b.*\b(?:measures|tasks|policies|actions|items)\b", re.I)
 # Cues that the list is of what someone leads: a name here is a department even if a topic shares it.
 _LEAD_ZH = re.compile(r"(?:牵头|负责|承担)(?:了)?(?:的)?(?:任务|工作|事项|事情|什么|啥|哪)")

@@ -51,9 +51,11 @@ SHORT_CHARS = 25
 LEXICAL_BONUS = 0.02
 LEXICAL_CAP = 8.0
 # The penalty: COVERAGE_WEIGHT x the share of the question's words that none of its top
-# COVERAGE_TASKS tasks (text and examples) contains (bot/coverage.py).
+# COVERAGE_TASKS tasks (text and examples) contains (bot/coverage.py); and FIGURE_WEIGHT when
+# the question asks for a figure that the best task's policy text does not state.
 COVERAGE_TASKS = 3
 COVERAGE_WEIGHT = 0.06
+FIGURE_WEIGHT = 0.02
 REFUSAL_THRESHOLD = 0.925
 # A list question that names no topic ("开公司和关公司这块有哪些措施") asks for the topic its best
 # matches share: when at least 2 of the top 3 tasks are in one category and the question is broad
@@ -66,15 +68,18 @@ LIST_UPPER = 0.04
 LOW_CONFIDENCE = round(REFUSAL_THRESHOLD + 0.02, 3)
 
 
-def relevance_confidence(nearest: float, lexical_max: float, lang: str, length: int, coverage: float = 1.0) -> float:
+def relevance_confidence(
+    nearest: float, lexical_max: float, lang: str, length: int, coverage: float = 1.0, figure_missing: bool = False
+) -> float:
     """`nearest`: for Chinese the best raw cosine, for English the best domain-centred cosine;
-    `coverage`: the share of the question's words its top tasks account for."""
+    `coverage`: the share of the question's words its top tasks account for;
+    `figure_missing`: it asks for a figure its best task does not state."""
     if lang == "en":
         similarity = ENGLISH_SHIFT + ENGLISH_SCALE * nearest
     else:
         similarity = nearest + SHORT_OFFSET * max(0.0, 1.0 - length / SHORT_CHARS)
     lexical = LEXICAL_BONUS * min(lexical_max, LEXICAL_CAP) / LEXICAL_CAP
-    return similarity + lexical - COVERAGE_WEIGHT * (1.0 - coverage)
+    return similarity + lexical - COVERAGE_WEIGHT * (1.0 - coverage) - (FIGURE_WEIGHT if figure_missing else 0.0)
 
 
 def _load_vocabulary(corpus_dir: Path) -> dict:
@@ -151,7 +156,11 @@ class PolicyBot:
             for cat, keys in self._categories.items()
         }
         terms = loaded.lexical.document_terms()
-        self._vocabulary = TaskVocabulary(loaded.lexical.tokenizer, {row: terms[row] for row in self._task_rows})
+        self._vocabulary = TaskVocabulary(
+            loaded.lexical.tokenizer,
+            {row: terms[row] for row in self._task_rows},
+            {row: " ".join((loaded.chunks[row].text, *loaded.chunks[row].body)) for row in self._task_rows},
+        )
         self._answers: OrderedDict[tuple, dict] = OrderedDict()
         self._answers_lock = threading.Lock()
 
@@ -291,7 +300,11 @@ class PolicyBot:
         else:
             explaining = rows[np.argsort(-fused[rows], kind="stable")[:COVERAGE_TASKS]]
         coverage = self._vocabulary.coverage(q, r.lang, explaining)
-        confidence = relevance_confidence(nearest, float(lexical[rows].max()), r.lang, len(q), coverage)
+        # The figure check is on the task the answer would lead with; a list answer has none.
+        figure_missing = category is None and self._vocabulary.figure_missing(q, r.lang, int(explaining[0]))
+        confidence = relevance_confidence(
+            nearest, float(lexical[rows].max()), r.lang, len(q), coverage, figure_missing
+        )
         if category is not None and REFUSAL_THRESHOLD - LIST_MARGIN <= confidence < REFUSAL_THRESHOLD + LIST_UPPER:
             r = Route("category_tasks", r.lang, category=category)
         if r.kind == "category_tasks":

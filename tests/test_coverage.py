@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.coverage import TaskVocabulary, english_words
+from bot.coverage import TaskVocabulary, asks_for_figure, english_words, states_figure
 from bot.lexical import Tokenizer
 
 
@@ -52,3 +52,42 @@ def test_every_task_covers_its_own_policy_text(policy_bot):
     for row in policy_bot._task_rows:
         text = policy_bot.index.chunks[row].text
         assert policy_bot._vocabulary.coverage(text, "zh", [row]) == 1.0
+
+
+@pytest.mark.parametrize(
+    "question, lang, expected",
+    [
+        ("发明专利授权奖多少钱？", "zh", True),
+        ("施工许可证多久会作废", "zh", True),
+        ("政务服务中心几点下班", "zh", True),
+        ("企业年报每年几号截止？", "zh", True),
+        ("How much is the subsidy?", "en", True),
+        ("personal income tax annual return deadline", "en", True),
+        ("When does the new service hall open?", "en", True),
+        # 几 describing rather than asking, and questions about who or whether.
+        ("电费晚交了几天，会不会停电", "zh", False),
+        ("公司打算过几年上市，有没有培育计划", "zh", False),
+        ("企业注销找哪个部门？", "zh", False),
+        ("Is there help when our power is cut?", "en", False),
+    ],
+)
+def test_asks_for_figure(question, lang, expected):
+    assert asks_for_figure(question, lang) is expected
+
+
+def test_states_figure_counts_amounts_and_durations_but_not_years():
+    assert states_figure("园区风险补偿资金池总规模扩大至10亿元。")
+    assert states_figure("作业时间压缩至三个月内")
+    assert not states_figure("2023年持续优化企业注销程序")
+    assert not states_figure("推动企业登记业务下沉便民服务中心，方便企业属地就近办理。")
+
+
+def test_figure_missing_needs_a_figure_question_and_a_task_stating_none():
+    tokenizer = Tokenizer()
+    texts = {0: "园区风险补偿资金池总规模扩大至10亿元。", 1: "推动企业登记业务下沉便民服务中心。"}
+    vocabulary = TaskVocabulary(tokenizer, {r: tokenizer(t) for r, t in texts.items()}, texts)
+    assert not vocabulary.figure_missing("资金池有多大，多少钱", "zh", 0)
+    assert vocabulary.figure_missing("登记要多久", "zh", 1)
+    assert not vocabulary.figure_missing("登记找谁", "zh", 1)
+    # Without the tasks' texts there is nothing to judge by.
+    assert not TaskVocabulary(tokenizer, {1: tokenizer(texts[1])}).figure_missing("登记要多久", "zh", 1)

@@ -116,6 +116,10 @@ def test_is_english(question, expected):
         ("企业注销找哪个部门？", False),
         ("全链通平台是什么", False),
         ("How do I close my company?", False),
+        # "哪些" before a procedural noun asks how to do one thing, not for a list of measures.
+        ("二类医疗器械备案要交哪些材料？", False),
+        ("申请需要满足哪些条件", False),
+        ("跨境贸易有哪些便利措施", True),
     ],
 )
 def test_wants_list(question, expected):

@@ -313,6 +313,26 @@ def test_confidence_falls_with_the_share_of_words_no_top_task_accounts_for():
     )
 
 
+def test_confidence_falls_when_the_figure_asked_for_is_not_stated():
+    from bot.service import FIGURE_WEIGHT, relevance_confidence
+
+    assert relevance_confidence(0.95, 0.0, "zh", 30, figure_missing=True) == pytest.approx(
+        relevance_confidence(0.95, 0.0, "zh", 30) - FIGURE_WEIGHT
+    )
+
+
+def test_a_figure_question_loses_confidence_only_where_the_policy_states_no_figure(policy_bot):
+    # Task 21 states the fund's size (10亿元); the patent-reward question's best task states no amount.
+    stated = policy_bot.ask("园区风险补偿资金池规模有多大，多少钱？")
+    assert stated["citations"][0]["task"] == 21
+    vocabulary = policy_bot._vocabulary
+    row_21 = policy_bot._task_chunk[(stated["citations"][0]["doc"], 21)]
+    assert not vocabulary.figure_missing("资金池有多少钱", "zh", row_21)
+    row_1 = policy_bot._task_chunk[(stated["citations"][0]["doc"], 1)]
+    assert vocabulary.figure_missing("就近办理登记要多久", "zh", row_1)
+    assert not vocabulary.figure_missing("就近办理登记找谁", "zh", row_1)
+
+
 def test_centred_similarity_of_an_example_to_itself_is_one(policy_bot):
     example = next(e for e in policy_bot.index.examples if e.lang == "en")
     vector = policy_bot.encoder.encode(example.text)
