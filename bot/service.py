@@ -56,7 +56,7 @@ LEXICAL_CAP = 8.0
 COVERAGE_TASKS = 3
 COVERAGE_WEIGHT = 0.06
 FIGURE_WEIGHT = 0.02
-REFUSAL_THRESHOLD = 0.925
+REFUSAL_THRESHOLD = 0.924
 # A list question that names no topic ("开公司和关公司这块有哪些措施") asks for the topic its best
 # matches share: when at least 2 of the top 3 tasks are in one category and the question is broad
 # (confidence within [threshold - margin, threshold + upper)), not about one task in particular.
