@@ -20,6 +20,15 @@ _LIST_EN = re.compile(r"\b(?:which|what)\s+(?:tasks|measures|items|things|polici
 # Cues that the list is of what someone leads: a name here is a department even if a topic shares it.
 _LEAD_ZH = re.compile(r"(?:牵头|负责|承担)(?:了)?(?:的)?(?:任务|工作|事项|事情|什么|啥|哪)")
 _LEAD_EN = re.compile(r"\b(?:lead|leads|led|responsible|in charge)\b", re.I)
+# Cues that the question is about a private person's own affairs (credit card, mortgage, personal
+# pension or bankruptcy), which the plan, written for enterprises, does not cover even where an
+# enterprise task shares the words (信用修复, 破产, 年金). 个人独资企业 is an enterprise form.
+_PRIVATE_ZH = re.compile(r"个人(?!独资)|私人|信用卡|房贷|车贷|网贷")
+_PRIVATE_EN = re.compile(
+    r"\bpersonal(?:ly)?\b|\bmy\s+own\b|\bmy\s+(?:wife|husband|kids?|children|child's|family|parents)\b"
+    r"|\bcredit\s+cards?\b|\bmortgages?\b",
+    re.I,
+)
 # Cues that the caller wants to know who is responsible.
 _WHO_ZH = re.compile(r"哪个部门|哪些部门|哪几个部门|什么部门|哪个单位|哪个局|哪家|找谁|找哪|归谁|谁(?:来)?(?:负责|管|牵头|办|受理|处理)|谁家|哪(?:里|儿)(?:办|问|申请|咨询)|去哪|部门是|牵头部门|主管部门")
 _WHO_EN = re.compile(r"\bwho\b|\bwhich\s+(?:department|office|bureau|agency|authority)\b|\bwhere\s+(?:do|can|should)\b|\bresponsible\b|\bin\s+charge\b|\bcontact\b", re.I)
@@ -62,6 +71,10 @@ def task_number(question: str) -> int | None:
 
 def wants_list(question: str) -> bool:
     return bool(_LIST_ZH.search(question) or _LIST_EN.search(question))
+
+
+def private_matter(question: str, lang: str) -> bool:
+    return bool((_PRIVATE_EN if lang == "en" else _PRIVATE_ZH).search(question))
 
 
 def asks_who(question: str) -> bool:

@@ -26,7 +26,7 @@ from bot.coverage import TaskVocabulary
 from bot.encoder import QueryEncoder
 from bot.errors import InvalidInput, NotFound
 from bot.fusion import convex
-from bot.routing import Route, SurfaceMatcher, is_english, route, wants_list
+from bot.routing import Route, SurfaceMatcher, is_english, private_matter, route, wants_list
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,12 @@ LEXICAL_BONUS = 0.02
 LEXICAL_CAP = 8.0
 # The penalty: COVERAGE_WEIGHT x the share of the question's words that none of its top
 # COVERAGE_TASKS tasks (text and examples) contains (bot/coverage.py); and FIGURE_WEIGHT when
-# the question asks for a figure that the best task's policy text does not state.
+# the question asks for a figure that the best task's policy text does not state; and
+# PRIVATE_WEIGHT when it is about a private person's own affairs (bot/routing.py).
 COVERAGE_TASKS = 3
 COVERAGE_WEIGHT = 0.06
 FIGURE_WEIGHT = 0.02
+PRIVATE_WEIGHT = 0.03
 REFUSAL_THRESHOLD = 0.924
 # A list question that names no topic ("开公司和关公司这块有哪些措施") asks for the topic its best
 # matches share: when at least 2 of the top 3 tasks are in one category and the question is broad
@@ -69,17 +71,26 @@ LOW_CONFIDENCE = round(REFUSAL_THRESHOLD + 0.02, 3)
 
 
 def relevance_confidence(
-    nearest: float, lexical_max: float, lang: str, length: int, coverage: float = 1.0, figure_missing: bool = False
+    nearest: float,
+    lexical_max: float,
+    lang: str,
+    length: int,
+    coverage: float = 1.0,
+    figure_missing: bool = False,
+    private: bool = False,
 ) -> float:
     """`nearest`: for Chinese the best raw cosine, for English the best domain-centred cosine;
     `coverage`: the share of the question's words its top tasks account for;
-    `figure_missing`: it asks for a figure its best task does not state."""
+    `figure_missing`: it asks for a figure its best task does not state;
+    `private`: it is about a private person's own affairs."""
     if lang == "en":
         similarity = ENGLISH_SHIFT + ENGLISH_SCALE * nearest
     else:
         similarity = nearest + SHORT_OFFSET * max(0.0, 1.0 - length / SHORT_CHARS)
     lexical = LEXICAL_BONUS * min(lexical_max, LEXICAL_CAP) / LEXICAL_CAP
-    return similarity + lexical - COVERAGE_WEIGHT * (1.0 - coverage) - (FIGURE_WEIGHT if figure_missing else 0.0)
+    penalties = COVERAGE_WEIGHT * (1.0 - coverage)
+    penalties += (FIGURE_WEIGHT if figure_missing else 0.0) + (PRIVATE_WEIGHT if private else 0.0)
+    return similarity + lexical - penalties
 
 
 def _load_vocabulary(corpus_dir: Path) -> dict:
@@ -303,7 +314,7 @@ class PolicyBot:
         # The figure check is on the task the answer would lead with; a list answer has none.
         figure_missing = category is None and self._vocabulary.figure_missing(q, r.lang, int(explaining[0]))
         confidence = relevance_confidence(
-            nearest, float(lexical[rows].max()), r.lang, len(q), coverage, figure_missing
+            nearest, float(lexical[rows].max()), r.lang, len(q), coverage, figure_missing, private_matter(q, r.lang)
         )
         if category is not None and REFUSAL_THRESHOLD - LIST_MARGIN <= confidence < REFUSAL_THRESHOLD + LIST_UPPER:
             r = Route("category_tasks", r.lang, category=category)

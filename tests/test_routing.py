@@ -10,6 +10,7 @@ from bot.routing import (
     asks_who,
     is_english,
     parse_chinese_number,
+    private_matter,
     route,
     task_number,
     wants_list,
@@ -216,3 +217,20 @@ def test_route_shared_name_by_lead_cue(question, expected):
     any_name = SurfaceMatcher({"市场监管局": ["市场监管", "market regulation"]})
     categories = SurfaceMatcher({"（十二）市场监管": ["市场监管", "market regulation"]})
     assert route(question, departments, categories, any_name) == expected
+
+
+@pytest.mark.parametrize(
+    "question, lang, expected",
+    [
+        ("我个人征信有逾期记录，能修复吗", "zh", True),
+        ("房贷断供会怎样", "zh", True),
+        ("Can I file for personal bankruptcy here?", "en", True),
+        ("My credit card is overdue", "en", True),
+        # An enterprise's own matter, and the sole-proprietorship enterprise form.
+        ("公司上了失信名单，信用怎么修复", "zh", False),
+        ("想办个个人独资企业，找谁", "zh", False),
+        ("Our company wants to repair its credit record", "en", False),
+    ],
+)
+def test_private_matter(question, lang, expected):
+    assert private_matter(question, lang) is expected

@@ -321,6 +321,14 @@ def test_confidence_falls_when_the_figure_asked_for_is_not_stated():
     )
 
 
+def test_confidence_falls_for_a_private_persons_own_affairs():
+    from bot.service import PRIVATE_WEIGHT, relevance_confidence
+
+    assert relevance_confidence(0.95, 0.0, "zh", 30, private=True) == pytest.approx(
+        relevance_confidence(0.95, 0.0, "zh", 30) - PRIVATE_WEIGHT
+    )
+
+
 def test_a_figure_question_loses_confidence_only_where_the_policy_states_no_figure(policy_bot):
     # Task 21 states the fund's size (10亿元); the patent-reward question's best task states no amount.
     stated = policy_bot.ask("园区风险补偿资金池规模有多大，多少钱？")
