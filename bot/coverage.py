@@ -55,13 +55,13 @@ class TaskVocabulary:
         self,
         tokenizer: Tokenizer,
         terms_by_row: Mapping[int, Iterable[str]],
-        text_by_row: Mapping[int, str] | None = None,
+        text_by_row: Mapping[int, str],
     ):
         """`terms_by_row`: each task row's BM25 terms; `text_by_row`: the policy text it quotes."""
         self._tokenizer = tokenizer
         self._words = {row: frozenset(terms) for row, terms in terms_by_row.items()}
         self._characters = {row: frozenset("".join(words)) for row, words in self._words.items()}
-        self._states_figure = {row: states_figure(text) for row, text in (text_by_row or {}).items()}
+        self._states_figure = {row: states_figure(text) for row, text in text_by_row.items()}
 
     def question_words(self, question: str, lang: str) -> list[str]:
         return english_words(question) if lang == "en" else self._tokenizer.words(question)
@@ -82,4 +82,4 @@ class TaskVocabulary:
 
     def figure_missing(self, question: str, lang: str, row: int) -> bool:
         """The question asks for a figure and the task's policy text states none."""
-        return asks_for_figure(question, lang) and self._states_figure.get(row) is False
+        return asks_for_figure(question, lang) and not self._states_figure[row]
