@@ -68,7 +68,8 @@ def warm_build_and_floor(plan: Plan) -> dict:
     """In this process: load the model, build an index with it already loaded, then time single-query embeddings."""
     import torch
 
-    from bot import index, model
+    from bot.embedding import model
+    from bot.retrieval import store as index
     from bot.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="policybot-bench-index-") as tmp:

@@ -47,9 +47,9 @@ CATEGORIES = [
 
 def stage_breakdown(questions: list[str]) -> dict:
     """Time each stage of PolicyBot.ask by wrapping the objects it calls (this process only)."""
-    import bot.service as service
+    import bot.answering.pipeline as service
     from bot.api.schemas import AskResponse
-    from bot.service import PolicyBot
+    from bot.answering.pipeline import PolicyBot
     from bot.settings import get_settings
 
     bot = PolicyBot.load(get_settings())
@@ -72,12 +72,12 @@ def stage_breakdown(questions: list[str]) -> dict:
     bot.index.lexical.scores = timed("BM25 lexical.scores (jieba + bm25s)", bot.index.lexical.scores)
     service.route = timed("routing.route", service.route)
     for q in questions[:10]:
-        bot.ask(q)
+        bot.ask(q).to_dict()
     spent.clear()
     totals, serialise = [], []
     for q in questions[10:]:
         t = time.perf_counter()
-        result = bot.ask(q)
+        result = bot.ask(q).to_dict()
         totals.append(time.perf_counter() - t)
         t = time.perf_counter()
         json.dumps(AskResponse.model_validate(result).model_dump(mode="json"), ensure_ascii=False)

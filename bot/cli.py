@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from bot.errors import PolicyBotError
 from bot.settings import get_settings
@@ -16,7 +15,8 @@ def _print_json(obj) -> None:
 
 
 def cmd_corpus(args) -> int:
-    from bot.parse import corpus_summary, corpus_to_json, load_corpus
+    from bot.corpus import load_corpus
+    from bot.corpus.views import corpus_summary, corpus_to_json
 
     corpus = load_corpus(get_settings().corpus_dir)
     if args.json:
@@ -27,7 +27,7 @@ def cmd_corpus(args) -> int:
 
 
 def cmd_model(args) -> int:
-    from bot import model
+    from bot.embedding import model
 
     settings = get_settings()
     if args.model:
@@ -42,7 +42,7 @@ def cmd_model(args) -> int:
 
 
 def cmd_index(args) -> int:
-    from bot import index
+    from bot.retrieval import store as index
 
     settings = get_settings()
     if args.model:
@@ -54,7 +54,7 @@ def cmd_index(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from bot.service import PolicyBot
+    from bot.answering.pipeline import PolicyBot
 
     settings = get_settings()
     if args.model:
@@ -71,7 +71,7 @@ def cmd_ask(args) -> int:
         raise PolicyBotError("give a question, or --file FILE with one question per line")
     bot = PolicyBot.load(settings)
     for question in questions:
-        result = bot.ask(question, top_k=args.top_k)
+        result = bot.ask(question, top_k=args.top_k).to_dict()
         if args.json or args.file:
             print(json.dumps(result, ensure_ascii=False))
         else:
@@ -83,7 +83,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from bot.evaluation import run_cli
+    from bot.evaluation.runner import run_cli
 
     return run_cli(args, get_settings())
 

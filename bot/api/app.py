@@ -17,8 +17,8 @@ from bot.api.middleware import (
     BodySizeLimitMiddleware,
     RateLimiter,
     SecurityHeadersMiddleware,
-    frame_ancestors,
 )
+from bot.api.security import frame_ancestors
 from bot.api.routes import admin, ask, health, pages, search, tasks
 from bot.settings import Settings, get_settings
 
@@ -29,7 +29,7 @@ def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:
     def load() -> None:
         started = time.perf_counter()
         try:
-            from bot.service import PolicyBot
+            from bot.answering.pipeline import PolicyBot
 
             app.state.bot = PolicyBot.load(settings)
             log.info("service ready in %.1f s", time.perf_counter() - started)
@@ -43,7 +43,7 @@ def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:
 
 
 def _open_question_log(settings: Settings):
-    from bot.questionlog import QuestionLog
+    from bot.ops.questionlog import QuestionLog
 
     # The salt keeps logged client keys from being matched against a list of addresses.
     salt = settings.log_client_salt or settings.admin_token

@@ -13,8 +13,8 @@ from bot.errors import IndexNotReady
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.questionlog import QuestionLog
-    from bot.service import PolicyBot
+    from bot.ops.questionlog import QuestionLog
+    from bot.answering.pipeline import PolicyBot
 
 
 async def get_app_settings(request: Request) -> Settings:

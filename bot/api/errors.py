@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import errors
+from bot.api.security import security_headers_for
 
 log = logging.getLogger("policybot.api")
 
@@ -112,8 +113,6 @@ async def _on_service_error(request: Request, exc: errors.PolicyBotError) -> JSO
 
 async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    from bot.api.middleware import security_headers_for
-
     # This response bypasses the user middleware, so it carries the security headers itself.
     headers = security_headers_for(request.url.path, request.app.state.frame_ancestors)
     return error_response(500, "internal_error", "服务器内部错误 / internal server error", headers=headers)

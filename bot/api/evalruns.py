@@ -13,7 +13,7 @@ from bot.settings import Settings
 
 log = logging.getLogger("policybot.api")
 
-# Same format as the report directories bot.eval_report writes, so a run id names its report.
+# Same format as the report directories bot.evaluation.report writes, so a run id names its report.
 _STAMP = "%Y-%m-%dT%H%M%SZ"
 MAX_LISTED = 50
 
@@ -27,7 +27,7 @@ def _iso(ts: datetime) -> str:
 
 
 def _summary(results: dict) -> dict:
-    from bot.eval_report import HEADLINE
+    from bot.evaluation.report import HEADLINE
 
     return {
         "split": results.get("split"),
@@ -61,8 +61,8 @@ class EvalRuns:
             return dict(run)
 
     def _run(self, run: dict, service, split: str, started: datetime) -> None:
-        from bot.eval_report import write_report
-        from bot.evaluation import run_evaluation
+        from bot.evaluation.report import write_report
+        from bot.evaluation.runner import run_evaluation
 
         try:
             results = run_evaluation(self.settings, split=split, bot=service)

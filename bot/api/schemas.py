@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Kind = Literal["department", "content", "department_tasks", "category_tasks", "task_number", "out_of_scope"]
+from bot.answering.types import Kind
+
 Split = Literal["dev", "test"]
 Lang = Literal["zh", "en"]
 

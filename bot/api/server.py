@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
-from bot import index
+from bot.retrieval import store as index
 from bot.errors import InvalidInput
 from bot.settings import Settings
 

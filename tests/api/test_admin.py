@@ -53,7 +53,7 @@ def test_list_questions_with_etag(admin, live_settings):
 
 def test_create_edit_delete_with_etags(admin, policy_bot):
     etag = current_etag(admin)
-    departments = policy_bot.task(6)["departments"]
+    departments = policy_bot.browse.task(6)["departments"]
     record = {"question": "第六项任务由哪些部门负责？", "kind": "department", "split": "dev", "tasks_any": [6], "departments": departments}
 
     created = admin.post("/api/admin/questions", json=record, headers={"If-Match": etag})
@@ -118,14 +118,14 @@ def test_log_views_and_promote(admin, live_server, policy_bot):
 
     topics = admin.get("/api/admin/log/topics").json()
     six = next(t for t in topics["tasks"] if t["task"] == 6)
-    assert six["count"] >= 1 and six["text"] == policy_bot.task(6)["text"]
+    assert six["count"] >= 1 and six["text"] == policy_bot.browse.task(6)["text"]
     assert any(q["count"] >= 1 for q in topics["questions"])
     attention = admin.get("/api/admin/log/attention", params={"threshold": 2.0}).json()
     assert set(attention) == {"unanswered", "low_confidence"}
     assert any(item["id"] == logged["id"] for item in attention["low_confidence"])
 
     etag = current_etag(admin)
-    body = {"kind": "department", "split": "test", "tasks_any": [6], "departments": policy_bot.task(6)["departments"]}
+    body = {"kind": "department", "split": "test", "tasks_any": [6], "departments": policy_bot.browse.task(6)["departments"]}
     promoted = admin.post(f"/api/admin/log/{logged['id']}/promote", json=body, headers={"If-Match": etag})
     assert promoted.status_code == 201, promoted.text
     record = promoted.json()["question"]

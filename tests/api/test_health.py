@@ -3,6 +3,7 @@
 import time
 
 import httpx
+import pytest
 
 from bot.api.app import create_app
 
@@ -34,6 +35,7 @@ def test_docs_and_openapi(live_server):
     assert ask_body["top_k"]["minimum"] == 1 and ask_body["top_k"]["maximum"] == 20
 
 
+@pytest.mark.model
 def test_cold_start_answers_health_at_once_and_turns_ready_after_loading(api_settings, start_server):
     # No bot given: the app loads model and index itself, in a background thread.
     server = start_server(create_app(api_settings()))

@@ -34,7 +34,7 @@ def test_department_filter_and_listing(live_server, policy_bot):
     dept = "行政审批局"
     body = search(live_server, department=dept, limit=100).json()
     numbers = [hit["task"] for hit in body["results"]]
-    expected = next(d["tasks"] for d in policy_bot.departments() if d["name"] == dept)
+    expected = next(d["tasks"] for d in policy_bot.browse.departments() if d["name"] == dept)
     assert sorted(numbers) == sorted(expected)
     assert all(dept in hit["departments"] for hit in body["results"])
     narrowed = search(live_server, q="登记", department=dept).json()
@@ -42,7 +42,7 @@ def test_department_filter_and_listing(live_server, policy_bot):
 
 
 def test_category_filter_lists_that_category(live_server, policy_bot):
-    category = policy_bot.categories()[0]
+    category = policy_bot.browse.categories()[0]
     body = search(live_server, category=category["name"], limit=100).json()
     assert [hit["task"] for hit in body["results"]] == category["tasks"]
 

@@ -19,7 +19,7 @@ def test_one_task(live_server, policy_bot):
     assert r.status_code == 200
     task = r.json()
     assert set(task) == {"number", "doc", "category", "part", "section", "text", "departments", "body", "reply"}
-    assert task == policy_bot.task(6)
+    assert task == policy_bot.browse.task(6)
     assert "第6项" in task["reply"]
 
 

@@ -131,7 +131,7 @@ def test_promote_a_logged_question_into_the_eval_set(new_page, live_server):
 @pytest.fixture(scope="module")
 def small_eval_server(api_settings, policy_bot, start_server, tmp_path_factory) -> str:
     """A real app whose eval set is the first records of each kind, so a full run takes seconds."""
-    from bot import evalset
+    from bot.evaluation import evalset
     from bot.api.app import create_app
     from bot.settings import get_settings
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
@@ -10,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 
-from bot import evalset
+from bot.evaluation import evalset
 from bot.api.deps import AdminAuth, QuestionLogDep, SettingsDep
 from bot.api.errors import ApiError
 from bot.api.schemas import (
@@ -24,9 +23,9 @@ from bot.api.schemas import (
     EvalRunStarted,
     PromoteRequest,
 )
+from bot.answering.cues import is_english
 from bot.errors import IndexNotReady
-from bot.parse import load_corpus
-from bot.service import LOW_CONFIDENCE
+from bot.corpus import load_corpus
 
 _ERRORS = {code: {"model": ErrorBody} for code in (401, 404, 409, 422, 428)}
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminAuth], responses=_ERRORS)
@@ -62,14 +61,10 @@ def _set_etag(response: Response, etag: str) -> None:
     response.headers["Cache-Control"] = "no-store"
 
 
-def _guess_lang(text: str) -> str:
-    return "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
-
-
 def _new_record(fields: dict) -> dict:
     fields = dict(fields)
     if fields.get("lang") is None:
-        fields["lang"] = _guess_lang(fields["question"])
+        fields["lang"] = "en" if is_english(fields["question"]) else "zh"
     if fields.get("refuse") is None:
         fields["refuse"] = fields["kind"] == "out_of_scope"
     return fields
@@ -196,7 +191,7 @@ def _task_text(service, number: int) -> str:
     if service is None:
         return ""
     try:
-        return service.task(number)["text"]
+        return service.browse.task(number)["text"]
     except Exception:  # a task number the current corpus no longer has
         return ""
 
@@ -204,12 +199,19 @@ def _task_text(service, number: int) -> str:
 @router.get("/log/attention")
 def log_attention(
     qlog: QuestionLogDep,
+    request: Request,
     response: Response,
-    threshold: Annotated[float, Query(ge=0, le=1000)] = LOW_CONFIDENCE,
+    threshold: Annotated[float | None, Query(ge=0, le=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ):
-    """Questions to review: those not answered, and answered ones whose confidence is below `threshold`."""
+    """Questions to review: those not answered, and answered ones whose confidence is below `threshold`
+    (by default the service's own review line, a little above its refusal threshold)."""
     qlog = _log(qlog)
+    if threshold is None:
+        service = request.app.state.bot
+        if service is None:
+            raise IndexNotReady("服务正在加载，稍后再试，或给出 threshold / the service is still loading; retry or pass threshold")
+        threshold = service.answerability.low_confidence
     response.headers["Cache-Control"] = "no-store"
     return {
         "unanswered": qlog.unanswered(limit=limit),

@@ -16,12 +16,6 @@ router = APIRouter(prefix="/api", tags=["ask"])
 log = logging.getLogger("policybot.api")
 
 
-def _top(result: dict) -> tuple[int | None, float | None]:
-    citations = result.get("citations") or []
-    task = citations[0].get("task") if citations else None
-    return task, result.get("confidence")
-
-
 @router.post(
     "/ask",
     response_model=AskResponse,
@@ -45,17 +39,17 @@ async def ask(body: AskRequest, response: Response, bot: BotDep, settings: Setti
         result = await run_in_threadpool(bot.ask, body.question, top_k=body.top_k)
     latency_ms = (time.perf_counter() - started) * 1000
     if qlog is not None:
-        top_task, score = _top(result)
+        top_task = result.citations[0].task if result.citations else None
         qlog.record(
             body.question,
-            result.get("kind"),
-            bool(result.get("answered")),
+            result.kind,
+            result.answered,
             top_task,
-            score,
+            result.confidence,
             latency_ms,
-            list(result.get("departments") or []),
+            list(result.departments),
             client,
         )
     # Questions can carry personal details: never store them in shared caches.
     response.headers["Cache-Control"] = "no-store"
-    return result
+    return result.to_dict()

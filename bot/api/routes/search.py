@@ -21,4 +21,4 @@ def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ):
     """Search the task list and the body text; filter by lead department or category."""
-    return bot.search(q.strip(), department=department or None, category=category or None, limit=limit)
+    return bot.browse.search(q.strip(), department=department or None, category=category or None, limit=limit)

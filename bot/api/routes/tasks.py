@@ -15,22 +15,22 @@ router = APIRouter(prefix="/api", tags=["browse"])
 @router.get("/tasks", response_model=TaskList)
 def list_tasks(bot: BotDep):
     """Every task of the attachment's task list, in order."""
-    return {"tasks": bot.tasks()}
+    return {"tasks": bot.browse.tasks()}
 
 
 @router.get("/tasks/{number}", response_model=Task, responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 def get_task(bot: BotDep, number: Annotated[int, Path(ge=1, le=100000)]):
     """One task by its number; 404 when there is no such task."""
-    return bot.task(number)
+    return bot.browse.task(number)
 
 
 @router.get("/departments", response_model=DepartmentList)
 def list_departments(bot: BotDep):
     """Lead departments with their aliases and the tasks they lead."""
-    return {"departments": bot.departments()}
+    return {"departments": bot.browse.departments()}
 
 
 @router.get("/categories", response_model=CategoryList)
 def list_categories(bot: BotDep):
     """Task categories with their task numbers."""
-    return {"categories": bot.categories()}
+    return {"categories": bot.browse.categories()}

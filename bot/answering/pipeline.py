@@ -1,0 +1,189 @@
+"""The service object: holds the loaded index and model, and answers questions.
+
+Flow of a question (PolicyBot.ask → _answer):
+  cues.read_question (its wording, once) → routing.route (what it asks for) →
+  Retriever.scores/fused (BM25 + dense over the policy text and the example questions) →
+  Answerability.confidence → routing.decide (the final kind, once) → compose.* (quotes and
+  templates around structured fields) → a typed Answer.
+The HTTP API, the CLI and the eval runner all call this one object.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections import OrderedDict
+from dataclasses import replace
+
+from bot.answering import compose
+from bot.answering.answerability import Answerability
+from bot.answering.browse import Browser
+from bot.answering.cues import read_question
+from bot.answering.routing import NameMatchers, Route, decide, needs_answerability, route
+from bot.answering.types import SYSTEMS, Answer, TaskHit
+from bot.corpus.records import Corpus
+from bot.corpus.vocabulary import SurfaceMatcher, load_vocabulary
+from bot.embedding import model
+from bot.embedding.encoder import QueryEncoder
+from bot.errors import InvalidInput
+from bot.retrieval import store
+from bot.retrieval.chunks import category_title
+from bot.retrieval.retriever import Retriever
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ANSWER_CACHE_SIZE = 2048
+
+
+def _name_matchers(corpus: Corpus, settings: Settings) -> tuple[NameMatchers, SurfaceMatcher]:
+    """Department and topic matchers for routing, and the English→Chinese glossary for retrieval."""
+    vocab = load_vocabulary(settings.corpus_dir)
+    categories = dict.fromkeys(t.category for d in corpus.documents for t in d.tasks)
+    cat_forms = {cat: [category_title(cat), *vocab.categories.get(category_title(cat), [])] for cat in categories}
+    # A spoken department form that is also a topic's name ("市场监管") names the topic, except
+    # in a list of what a department leads (routing.route).
+    topic_forms = {f for forms in cat_forms.values() for f in forms}
+    dept_forms = {d.name: [*d.aliases, *vocab.departments.get(d.name, [])] for d in corpus.departments}
+    names = NameMatchers(
+        departments=SurfaceMatcher({n: [f for f in forms if f not in topic_forms] for n, forms in dept_forms.items()}),
+        departments_any=SurfaceMatcher(dept_forms),
+        categories=SurfaceMatcher(cat_forms),
+    )
+    return names, SurfaceMatcher(vocab.glossary)
+
+
+class PolicyBot:
+    def __init__(self, settings: Settings, loaded: store.LoadedIndex, encoder, corpus: Corpus):
+        self.settings = settings
+        self.index = loaded
+        self.corpus = corpus
+        self.encoder = QueryEncoder(encoder)
+        self.ready = True
+        self._titles = {d.id: d.title for d in corpus.documents}
+        self._docs = list(corpus.documents)
+        self.names, glossary = _name_matchers(corpus, settings)
+        self.retriever = Retriever(loaded, self.encoder, glossary)
+        rows = self.retriever.task_rows
+        self.answerability = Answerability(loaded, rows, {int(r): loaded.chunks[r].category for r in rows})
+        self.browse = Browser(loaded, corpus, self.retriever.task_chunk, self.names.departments, settings.max_question_chars)
+        self._answers: OrderedDict[tuple, Answer] = OrderedDict()
+        self._answers_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, settings: Settings) -> "PolicyBot":
+        from bot.corpus import load_corpus
+
+        started = time.perf_counter()
+        loaded = store.load(settings)
+        encoder = model.load(settings)
+        corpus = load_corpus(settings.corpus_dir)
+        bot = cls(settings, loaded, encoder, corpus)
+        bot.encoder.encode("warm-up")  # first forward pass allocates; keep it off the first request
+        log.info("policybot ready in %.1fs", time.perf_counter() - started)
+        return bot
+
+    def info(self) -> dict:
+        m = self.index.manifest
+        return {
+            "model": m["model"],
+            "dim": m["dim"],
+            "chunks": m["chunks"],
+            "tasks": m.get("tasks"),
+            "examples": m.get("examples", 0),
+            "built_at": m["built_at"],
+            "documents": m["documents"],
+        }
+
+    # ---- questions -------------------------------------------------------------------------
+
+    def validate_question(self, question: object) -> str:
+        if not isinstance(question, str):
+            raise InvalidInput("question must be a string")
+        q = unicodedata.normalize("NFKC", question).strip()
+        if not q:
+            raise InvalidInput("question is empty")
+        if len(q) > self.settings.max_question_chars:
+            raise InvalidInput(f"question is longer than {self.settings.max_question_chars} characters")
+        return re.sub(r"\s+", " ", q)
+
+    def _answer_key(self, question: str, top_k: int, system: str) -> tuple[str, int, str]:
+        q = self.validate_question(question)
+        if system not in SYSTEMS:
+            raise InvalidInput(f"system must be one of {', '.join(SYSTEMS)}")
+        if not 1 <= int(top_k) <= 20:
+            raise InvalidInput("top_k must be between 1 and 20")
+        return q, int(top_k), system
+
+    def _cached(self, key: tuple[str, int, str]) -> Answer | None:
+        with self._answers_lock:
+            cached = self._answers.get(key)
+            if cached is not None:
+                self._answers.move_to_end(key)
+            return cached
+
+    def cached_answer(self, question: str, top_k: int = 3, system: str = "full") -> Answer | None:
+        """The answer if this question was answered recently; never computes (cheap enough for an event loop)."""
+        cached = self._cached(self._answer_key(question, top_k, system))
+        return None if cached is None else replace(cached, question=question)
+
+    def ask(self, question: str, top_k: int = 3, system: str = "full") -> Answer:
+        key = self._answer_key(question, top_k, system)
+        result = self._cached(key)
+        if result is None:
+            result = self._answer(*key)
+            with self._answers_lock:
+                self._answers[key] = result
+                if len(self._answers) > ANSWER_CACHE_SIZE:
+                    self._answers.popitem(last=False)
+        # Cached without the caller's own wording of the question, which it is labelled with here.
+        return replace(result, question=question)
+
+    def _hits(self, rows, scores) -> list[TaskHit]:
+        chunks = self.index.chunks
+        return [compose.task_hit(chunks[r], self._titles[chunks[r].doc], float(scores[r])) for r in rows]
+
+    def _answer(self, text: str, top_k: int, system: str) -> Answer:
+        q = read_question(text)
+        if system != "full":
+            # Baselines: one ranking, no routing, no refusal.
+            scores = self.retriever.scores(text, "zh")
+            ranking = scores.lexical if system == "bm25" else scores.dense
+            rows = self.retriever.ranked_task_rows(ranking)[:top_k]
+            return compose.single("content", self._hits(rows, ranking), "zh", top_k)
+        r = route(q, self.names)
+        if r.kind == "task_number":
+            return self._task_number(r)
+        scores = self.retriever.scores(text, q.lang)
+        fused = self.retriever.fused(text, scores, q.lang)
+        ranked = self.retriever.ranked_task_rows(fused)
+        confidence = None
+        if needs_answerability(r):
+            category = self.answerability.dominant_category(ranked) if r.kind == "content" and q.wants_list else None
+            confidence = self.answerability.confidence(q, scores, ranked, category)
+            in_window = category is not None and self.answerability.list_window(confidence)
+            r = decide(r, self.answerability.covered(confidence), category if in_window else None)
+        if r.kind == "department_tasks":
+            hits = [h for h in self._hits(ranked, fused) if r.department in h.departments]
+            heading = f"{r.department}牵头（含共同牵头）的任务"
+            return compose.task_list(r.kind, heading, hits, [r.department], r.lang, f"Tasks led by {r.department}")
+        if r.kind == "category_tasks":
+            hits = [h for h in self._hits(ranked, fused) if h.category == r.category]
+            depts = list(dict.fromkeys(d for h in hits for d in h.departments))
+            heading = f"{r.category}方面的任务"
+            return compose.task_list(r.kind, heading, hits, depts, r.lang, f"Measures on {r.category}")
+        confidence = round(confidence, 4)
+        if r.kind == "out_of_scope":
+            return compose.refusal(list(self._titles.values()), r.lang, confidence)
+        return compose.single(r.kind, self._hits(ranked[:top_k], fused), r.lang, top_k, confidence)
+
+    def _task_number(self, r: Route) -> Answer:
+        for doc in self._docs:
+            if (doc.id, r.task) in self.retriever.task_chunk:
+                chunk = self.index.chunks[self.retriever.task_chunk[(doc.id, r.task)]]
+                return compose.single("task_number", [compose.task_hit(chunk, doc.title, 1.0)], r.lang, 1)
+        doc = self._docs[0]
+        return compose.unknown_task(r.task, len(doc.tasks), doc.title, r.lang)

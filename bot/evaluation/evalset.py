@@ -1,0 +1,356 @@
+"""The evaluation question set: load, validate, save deterministically, and edit safely under a file lock."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.answering.types import Kind, Lang
+from bot.corpus.records import Corpus, Task
+from bot.errors import Conflict, InvalidInput, NotFound, validation_problems
+from bot.corpus import load_corpus
+from bot.storage import atomic_write_text
+
+# Output key order; also the order a reviewer reads a record in.
+FIELDS = ("id", "question", "kind", "lang", "split", "tasks_any", "tasks_all", "departments", "contains", "refuse", "note")
+ID_PATTERN = re.compile(r"^q\d{4,}$")
+# The C loader when PyYAML was built with it: the set is re-read on every edit.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class EvalQuestion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    question: str = Field(min_length=1)
+    kind: Kind
+    lang: Lang
+    split: Literal["dev", "test"]
+    tasks_any: list[int] = []  # single answer: right if the top cited task is any of these
+    tasks_all: list[int] = []  # list answer: every one of these should be cited
+    departments: list[str] = []  # expected lead departments, canonical, lead first
+    contains: list[str] = []  # phrases the answer must contain
+    refuse: bool = False
+    note: str = ""
+
+    def to_record(self) -> dict:
+        """The record as saved: fixed key order, empty optional fields left out."""
+        data = self.model_dump()
+        return {k: data[k] for k in FIELDS if k in ("id", "question", "kind", "lang", "split") or data[k]}
+
+
+# ---------------------------------------------------------------- load / save
+
+
+def _parse(text: str, source: str) -> list[EvalQuestion]:
+    try:
+        raw = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{source}: not valid YAML: {exc}") from exc
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InvalidInput(f"{source}: expected a list of question records")
+    out = []
+    for i, rec in enumerate(raw):
+        if not isinstance(rec, dict):
+            raise InvalidInput(f"{source}: record {i + 1} is not a mapping")
+        try:
+            out.append(EvalQuestion.model_validate(rec))
+        except ValidationError as exc:
+            rid = rec.get("id", f"#{i + 1}")
+            raise InvalidInput(f"{source}: record {rid}: {validation_problems(exc)}") from exc
+    return out
+
+
+def load_evalset(path: Path) -> list[EvalQuestion]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise NotFound(f"eval set not found: {path}") from exc
+    return _parse(text, str(path))
+
+
+@lru_cache(maxsize=4096, typed=True)  # typed: True and 1 must not share an entry
+def _scalar(value, flow: bool = False) -> str:
+    """A YAML scalar: plain when it reads back unchanged, else a double-quoted (JSON) string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    probe = f"[{text}]" if flow else text
+    try:
+        plain_ok = (
+            text == text.strip()
+            and "\n" not in text
+            and yaml.load(probe, Loader=_Loader) == ([text] if flow else text)
+        )
+    except yaml.YAMLError:
+        plain_ok = False
+    if plain_ok:
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def dump_evalset(questions: list[EvalQuestion]) -> str:
+    """Deterministic YAML: one block per record, keys in FIELDS order, short lists in flow style."""
+    blocks = []
+    for q in questions:
+        lines = []
+        for key, value in q.to_record().items():
+            if isinstance(value, list):
+                rendered = "[" + ", ".join(_scalar(v, flow=True) for v in value) + "]"
+            else:
+                rendered = _scalar(value)
+            lines.append(f"{'- ' if not lines else '  '}{key}: {rendered}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n" if blocks else "[]\n"
+
+
+def save_evalset(path: Path, questions: list[EvalQuestion]) -> str:
+    """Write atomically; return the new ETag."""
+    data = dump_evalset(questions)
+    atomic_write_text(Path(path), data)
+    return etag_of(data.encode("utf-8"))
+
+
+def etag_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_etag(path: Path) -> str:
+    try:
+        return etag_of(Path(path).read_bytes())
+    except FileNotFoundError as exc:
+        raise NotFound(f"eval set not found: {path}") from exc
+
+
+# ---------------------------------------------------------------- corpus view
+
+
+def department_aliases(corpus: Corpus) -> dict[str, str]:
+    """Every known spelling (canonical names included) → canonical name."""
+    table: dict[str, str] = {}
+    for dept in corpus.departments:
+        table[dept.name] = dept.name
+        for alias in dept.aliases:
+            table[alias] = dept.name
+    return table
+
+
+def canonical_department(name: str, aliases: dict[str, str]) -> str:
+    key = re.sub(r"\s+", "", name)
+    return aliases.get(key, key)
+
+
+def all_tasks(corpus: Corpus) -> dict[int, Task]:
+    return {t.number: t for doc in corpus.documents for t in doc.tasks}
+
+
+def category_tasks(corpus: Corpus) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for number, task in sorted(all_tasks(corpus).items()):
+        out.setdefault(task.category, []).append(number)
+    return out
+
+
+def department_tasks(corpus: Corpus) -> dict[str, list[int]]:
+    return {d.name: sorted(d.tasks) for d in corpus.departments}
+
+
+# ---------------------------------------------------------------- validation
+
+
+def validate(questions: list[EvalQuestion], corpus: Corpus) -> list[str]:
+    """Every problem found, as readable lines; empty when the set is sound."""
+    problems: list[str] = []
+    tasks = all_tasks(corpus)
+    aliases = department_aliases(corpus)
+    by_dept = department_tasks(corpus)
+    categories = {tuple(v) for v in category_tasks(corpus).values()}
+    seen: set[str] = set()
+    for q in questions:
+        where = f"{q.id}:"
+        if not ID_PATTERN.match(q.id):
+            problems.append(f"{where} id must look like q0001")
+        if q.id in seen:
+            problems.append(f"{where} duplicate id")
+        seen.add(q.id)
+        if not q.question.strip():
+            problems.append(f"{where} empty question")
+        has_cjk = bool(re.search(r"[\u4e00-\u9fff]", q.question))
+        if q.lang == "zh" and not has_cjk:
+            problems.append(f"{where} lang zh but the question has no Chinese")
+        if q.lang == "en" and has_cjk and not re.search(r"[A-Za-z]{3,}", q.question):
+            problems.append(f"{where} lang en but the question is Chinese")
+        for n in q.tasks_any + q.tasks_all:
+            if n not in tasks:
+                problems.append(f"{where} task {n} does not exist")
+        unknown = [d for d in q.departments if canonical_department(d, aliases) not in by_dept]
+        for d in unknown:
+            problems.append(f"{where} unknown department {d!r}")
+        canon = [canonical_department(d, aliases) for d in q.departments]
+        if len(set(canon)) != len(canon):
+            problems.append(f"{where} department listed twice")
+        if q.refuse != (q.kind == "out_of_scope"):
+            problems.append(f"{where} refuse must be true exactly for out_of_scope")
+        problems.extend(f"{where} {p}" for p in _kind_problems(q, canon, tasks, by_dept, categories, unknown))
+    return problems
+
+
+def _kind_problems(q, canon, tasks, by_dept, categories, unknown) -> Iterator[str]:
+    if q.kind in ("department", "content", "task_number"):
+        if not q.tasks_any:
+            yield f"{q.kind} needs tasks_any"
+        if q.tasks_all:
+            yield f"{q.kind} takes tasks_any, not tasks_all"
+        if q.kind == "task_number" and len(q.tasks_any) != 1:
+            yield "task_number names exactly one task"
+        if q.kind in ("department", "content") and not q.departments:
+            yield f"{q.kind} needs the expected departments"
+        if q.departments and not unknown and all(n in tasks for n in q.tasks_any):
+            # The expectation must be the lead departments of one of the expected tasks, in order.
+            options = [list(tasks[n].departments) for n in q.tasks_any]
+            if canon not in options:
+                yield f"departments {canon} are not the lead departments of task(s) {q.tasks_any}: {options}"
+    elif q.kind == "department_tasks":
+        if q.tasks_any:
+            yield "department_tasks takes tasks_all, not tasks_any"
+        if len(canon) != 1:
+            yield "department_tasks names exactly one department in departments"
+        elif not unknown and sorted(q.tasks_all) != by_dept.get(canon[0]):
+            yield f"tasks_all must be every task {canon[0]} leads: {by_dept.get(canon[0])}"
+    elif q.kind == "category_tasks":
+        if q.tasks_any or q.departments:
+            yield "category_tasks takes only tasks_all"
+        if tuple(sorted(q.tasks_all)) not in categories:
+            yield "tasks_all must be exactly the tasks of one category"
+    elif q.kind == "out_of_scope":
+        if q.tasks_any or q.tasks_all or q.departments or q.contains:
+            yield "out_of_scope takes no expected tasks, departments or phrases"
+
+
+def check_or_raise(questions: list[EvalQuestion], corpus: Corpus) -> None:
+    problems = validate(questions, corpus)
+    if problems:
+        shown = "\n  ".join(problems[:20])
+        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise InvalidInput(f"eval set has {len(problems)} problem(s):\n  {shown}{more}")
+
+
+# ---------------------------------------------------------------- safe edits
+
+
+@contextmanager
+def _locked(path: Path):
+    """Exclusive lock on a sidecar file: the set itself is replaced by rename, so it cannot hold the lock."""
+    lock_path = path.with_name(f".{path.name}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def update(
+    path: Path,
+    expected_etag: str | None,
+    mutate_fn: Callable[[list[EvalQuestion]], list[EvalQuestion] | None],
+    corpus: Corpus | None = None,
+) -> tuple[list[EvalQuestion], str]:
+    """Re-read, check the ETag (None: skip the check), apply, validate, save. Returns (questions, new ETag)."""
+    path = Path(path)
+    if corpus is None:
+        from bot.settings import get_settings
+
+        corpus = load_corpus(get_settings().corpus_dir)
+    with _locked(path):
+        data = path.read_bytes() if path.exists() else b""
+        current = etag_of(data)
+        if expected_etag is not None and expected_etag != current:
+            raise Conflict("the eval set changed since it was read; reload and try again")
+        questions = _parse(data.decode("utf-8"), str(path))
+        result = mutate_fn(questions)
+        if result is not None:
+            questions = result
+        check_or_raise(questions, corpus)
+        new_etag = save_evalset(path, questions)
+    return questions, new_etag
+
+
+def next_id(questions: list[EvalQuestion]) -> str:
+    numbers = [int(q.id[1:]) for q in questions if ID_PATTERN.match(q.id)]
+    return f"q{max(numbers, default=0) + 1:04d}"
+
+
+def _find(questions: list[EvalQuestion], qid: str) -> int:
+    for i, q in enumerate(questions):
+        if q.id == qid:
+            return i
+    raise NotFound(f"no eval question {qid}")
+
+
+def _build(fields: dict) -> EvalQuestion:
+    try:
+        return EvalQuestion.model_validate(fields)
+    except ValidationError as exc:
+        raise InvalidInput(f"invalid eval question: {validation_problems(exc)}") from exc
+
+
+def add_question(path: Path, expected_etag: str | None, fields: dict, corpus: Corpus | None = None) -> tuple[EvalQuestion, str]:
+    """Append a record; an id is assigned when none is given."""
+    added: list[EvalQuestion] = []
+
+    def mutate(questions):
+        record = dict(fields)
+        if not record.get("id"):
+            record["id"] = next_id(questions)
+        if any(q.id == record["id"] for q in questions):
+            raise Conflict(f"eval question {record['id']} already exists")
+        added.append(_build(record))
+        return questions + added
+
+    _, etag = update(path, expected_etag, mutate, corpus)
+    return added[0], etag
+
+
+def edit_question(
+    path: Path, expected_etag: str | None, qid: str, fields: dict, corpus: Corpus | None = None
+) -> tuple[EvalQuestion, str]:
+    """Change some fields of one record; its id cannot change."""
+    if "id" in fields and fields["id"] != qid:
+        raise InvalidInput("the id of a question cannot be changed")
+    edited: list[EvalQuestion] = []
+
+    def mutate(questions):
+        i = _find(questions, qid)
+        record = questions[i].model_dump() | dict(fields)
+        edited.append(_build(record))
+        questions[i] = edited[0]
+        return questions
+
+    _, etag = update(path, expected_etag, mutate, corpus)
+    return edited[0], etag
+
+
+def delete_question(path: Path, expected_etag: str | None, qid: str, corpus: Corpus | None = None) -> str:
+    def mutate(questions):
+        i = _find(questions, qid)
+        return questions[:i] + questions[i + 1 :]
+
+    _, etag = update(path, expected_etag, mutate, corpus)
+    return etag

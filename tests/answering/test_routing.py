@@ -1,0 +1,80 @@
+"""Tests for bot/answering/routing.py: the kind of answer from the wording, and the final decision."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answering.cues import read_question
+from bot.answering.routing import NameMatchers, Route, decide, route
+from bot.corpus.vocabulary import SurfaceMatcher
+
+
+@pytest.fixture
+def matchers():
+    departments = SurfaceMatcher({"经发委": [], "园区海关": ["海关"], "园区税务局": ["税务局"]})
+    categories = SurfaceMatcher({"（五）纳税": ["纳税"], "（六）跨境贸易": ["跨境贸易", "cross-border trade"]})
+    return NameMatchers(departments=departments, departments_any=departments, categories=categories)
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("第32项是什么", Route("task_number", "zh", task=32)),
+        ("What does task 45 say?", Route("task_number", "en", task=45)),
+        ("经发委负责哪些任务？", Route("department_tasks", "zh", department="经发委")),
+        ("海关牵头的任务有哪些", Route("department_tasks", "zh", department="园区海关")),
+        ("纳税方面都有什么措施", Route("category_tasks", "zh", category="（五）纳税")),
+        ("What are the measures on cross-border trade?", Route("category_tasks", "en", category="（六）跨境贸易")),
+        ("纳税的事找哪个部门", Route("department", "zh")),
+        ("企业注销找哪个部门？", Route("department", "zh")),
+        ("Who is responsible for company deregistration?", Route("department", "en")),
+        ("全链通平台是什么", Route("content", "zh")),
+        ("How fast is customs clearance?", Route("content", "en")),
+    ],
+)
+def test_route_kinds(matchers, question, expected):
+    assert route(read_question(question), matchers) == expected
+
+
+def test_route_list_naming_two_departments_is_not_one_departments_list(matchers):
+    r = route(read_question("经发委和税务局负责哪些任务"), matchers)
+    assert r.kind != "department_tasks"
+    assert r.department is None
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        # A name shared by a department and a topic: a list of what it leads is the department's.
+        ("市场监管这边牵头了什么任务？", Route("department_tasks", "zh", department="市场监管局")),
+        ("What tasks does market regulation lead?", Route("department_tasks", "en", department="市场监管局")),
+        # Without a lead cue the shared name stays the topic.
+        ("市场监管方面有哪些措施", Route("category_tasks", "zh", category="（十二）市场监管")),
+    ],
+)
+def test_route_shared_name_by_lead_cue(question, expected):
+    # Mirrors the service: the plain matcher leaves out department forms that are topic names.
+    departments = SurfaceMatcher({"市场监管局": ["市场监管局"]})
+    any_name = SurfaceMatcher({"市场监管局": ["市场监管", "market regulation"]})
+    categories = SurfaceMatcher({"（十二）市场监管": ["市场监管", "market regulation"]})
+    assert route(read_question(question), NameMatchers(departments, any_name, categories)) == expected
+
+
+@pytest.mark.parametrize(
+    "wording, covered, list_category, expected",
+    [
+        # Structural kinds are final as the wording gives them.
+        (Route("task_number", "zh", task=6), False, None, Route("task_number", "zh", task=6)),
+        (Route("department_tasks", "zh", department="经发委"), False, None, Route("department_tasks", "zh", department="经发委")),
+        (Route("category_tasks", "en", category="（五）纳税"), False, None, Route("category_tasks", "en", category="（五）纳税")),
+        # Department and content questions are answered only when covered.
+        (Route("department", "zh"), True, None, Route("department", "zh")),
+        (Route("department", "zh"), False, None, Route("out_of_scope", "zh")),
+        (Route("content", "en"), False, None, Route("out_of_scope", "en")),
+        # A broad content question asking for a list becomes its topic's list, even just under the threshold.
+        (Route("content", "zh"), False, "（五）纳税", Route("category_tasks", "zh", category="（五）纳税")),
+        (Route("content", "zh"), True, "（五）纳税", Route("category_tasks", "zh", category="（五）纳税")),
+    ],
+)
+def test_decide_is_the_one_place_the_kind_is_final(wording, covered, list_category, expected):
+    assert decide(wording, covered, list_category) == expected
