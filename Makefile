@@ -8,13 +8,21 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup model index browser eval bench clean
+.PHONY: run test test-fast lint-imports setup model index browser eval bench clean
 
 run: index
 	$(BOT) serve --host $(HOST) --port $(PORT)
 
-test: index browser
+test: index browser lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# A newcomer's first loop: every test that needs neither the model nor the index, in about a minute.
+test-fast: setup lint-imports
+	$(PY) -m pytest -m "not model" $(PYTEST_ARGS)
+
+# The one-way import contract of bot/ (pyproject.toml, [tool.importlinter]).
+lint-imports: setup
+	$(VENV)/bin/lint-imports
 
 # The venv is reinstalled whenever pyproject.toml changes.
 $(STAMP): pyproject.toml

@@ -14,11 +14,21 @@ import pytest
 ADMIN_TOKEN = "test-admin-token"
 ALLOWED_ORIGIN = "https://host.example"
 
+# Fixtures that load the real model and index: a test using one is marked `model`, so that
+# `pytest -m "not model"` (make test-fast) runs everything else without building anything.
+MODEL_FIXTURES = {"policy_bot", "live_app", "live_server"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
+
 
 @pytest.fixture(scope="session")
 def policy_bot():
     """The real service (model + index), loaded once per test session."""
-    from bot.service import PolicyBot
+    from bot.answering.pipeline import PolicyBot
     from bot.settings import get_settings
 
     return PolicyBot.load(get_settings())
