@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-Kind = Literal["department", "content", "department_tasks", "category_tasks", "task_number", "out_of_scope"]
+Kind = Literal[
+    "department", "content", "department_tasks", "category_tasks", "task_number", "not_stated", "out_of_scope"
+]
 KINDS: tuple[str, ...] = get_args(Kind)
 Lang = Literal["zh", "en"]
 # The shipped system and the two single-ranker baselines it is measured against (baselines first,

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bot.answering.types import Kind
+from bot.evaluation.evalset import Split
 
-Split = Literal["dev", "test"]
 Lang = Literal["zh", "en"]
 
 # A hard ceiling for the schema; the configured max_question_chars (smaller) is checked by the route.
@@ -133,11 +133,12 @@ class EvalQuestionIn(BaseModel):
     kind: Kind
     lang: Lang | None = Field(None, description="zh or en; guessed from the text when left out")
     split: Split = "dev"
+    style: str = Field("", description="how it is asked (situation, hotline, noisy, …) or why it is not answered")
     tasks_any: list[int] = []
     tasks_all: list[int] = []
     departments: list[str] = []
     contains: list[str] = []
-    refuse: bool | None = Field(None, description="defaults to true exactly for out_of_scope")
+    refuse: bool | None = Field(None, description="defaults to true exactly for out_of_scope and not_stated")
     note: str = ""
 
 
@@ -150,6 +151,7 @@ class EvalQuestionPatch(BaseModel):
     kind: Kind | None = None
     lang: Lang | None = None
     split: Split | None = None
+    style: str | None = None
     tasks_any: list[int] | None = None
     tasks_all: list[int] | None = None
     departments: list[str] | None = None
@@ -188,6 +190,7 @@ class PromoteRequest(BaseModel):
 
     kind: Kind
     split: Split
+    style: str = ""
     tasks_any: list[int] = []
     tasks_all: list[int] = []
     departments: list[str] = []

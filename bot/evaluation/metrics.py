@@ -19,6 +19,7 @@ METRICS = (
     "wrong_refusals",
     "english_top3",
     "task_number_acc",
+    "not_stated_acc",
 )
 # Kinds whose expected departments are those of one task; a department_tasks record names
 # the department asked about instead, which the answer need not echo.
@@ -27,6 +28,29 @@ LIST_KINDS = ("department_tasks", "category_tasks")
 TOP_K = 10
 
 Canonicaliser = Callable[[str], str]
+
+# A question "near-verbatim" to its task: half or more of its character pairs come from the task's
+# text, or it is little more than a task's quoted name ("食安封签找谁"). Users rarely ask like that,
+# so such questions flatter a system; the runner reports them apart.
+VERBATIM_SHARE = 0.5
+VERBATIM_EXTRA_CHARS = 8
+_QUOTED_NAME = re.compile(r"[“\"「]([^”\"」]{2,12})[”\"」]")
+
+
+def _pairs(text: str) -> list[str]:
+    text = re.sub(r"[\W_]+", "", text)
+    return [text[i : i + 2] for i in range(len(text) - 1)]
+
+
+def near_verbatim(question: str, task_texts: Sequence[str]) -> bool:
+    if not task_texts:
+        return False
+    pairs, task_pairs = _pairs(question), set(_pairs(" ".join(task_texts)))
+    if pairs and sum(p in task_pairs for p in pairs) / len(pairs) >= VERBATIM_SHARE:
+        return True
+    length = len(re.sub(r"\W", "", question))
+    names = (n for text in task_texts for n in _QUOTED_NAME.findall(text))
+    return any(n in question and length - len(n) <= VERBATIM_EXTRA_CHARS for n in names)
 
 
 def _record(q: EvalQuestion | dict) -> EvalQuestion:
@@ -89,15 +113,17 @@ def score_question(q: EvalQuestion | dict, result: dict, canon: Canonicaliser = 
         "list_recall": None,
         "list_missing": [],
         "contains_ok": None,
+        "number_ok": None,
+        "not_stated_ok": None,
     }
-    if q.tasks_any:
+    if q.tasks_any and q.kind != "not_stated":
         rank = task_rank(q.tasks_any, result)
         s.update(rank=rank, top1=rank == 1, top3=rank is not None and rank <= 3, rr=1.0 / rank if rank else 0.0)
     if q.departments and q.kind in DEPARTMENT_KINDS:
         want = {canon(d) for d in q.departments}
         got = set(got_depts)
         s.update(dept_exact=answered and got == want, dept_extra=sorted(got - want), dept_missing=sorted(want - got))
-    if q.kind in LIST_KINDS:
+    if q.kind in LIST_KINDS or (q.kind == "task_number" and q.tasks_all):
         cited = set(ranking if answered else [])
         cited |= {int(c["task"]) for c in result.get("citations") or [] if answered and c.get("task") is not None}
         want_all = set(q.tasks_all)
@@ -105,15 +131,24 @@ def score_question(q: EvalQuestion | dict, result: dict, canon: Canonicaliser = 
     if q.contains:
         text = _squash(f"{result.get('answer') or ''}\n{result.get('reply') or ''}")
         s["contains_ok"] = all(_squash(p) in text for p in q.contains)
+    if q.kind == "task_number":
+        # One task first, every task of a pair or range cited, or a number outside the list refused.
+        s["number_ok"] = s["top1"] if q.tasks_any else (s["list_recall"] == 1 if q.tasks_all else not answered)
+    if q.kind == "not_stated":
+        # Refused as not stated, naming a related task: the plan's measure, not an invented detail.
+        cited = {int(c["task"]) for c in result.get("citations") or [] if c.get("task") is not None}
+        s["not_stated_ok"] = not answered and result.get("kind") == "not_stated" and bool(cited & set(q.tasks_any))
     return s
 
 
 def failure_reasons(q: EvalQuestion | dict, s: dict) -> list[str]:
     q = _record(q)
     reasons = []
-    if q.kind == "out_of_scope":
+    if q.refuse:
         if not s["refused"]:
-            reasons.append("answered an out-of-scope question")
+            reasons.append(f"answered a question it should refuse ({q.kind})")
+        elif s["not_stated_ok"] is False:
+            reasons.append(f"refused, but not as not_stated with one of tasks {q.tasks_any}")
         return reasons
     if s["refused"]:
         reasons.append("refused an answerable question")
@@ -161,13 +196,16 @@ def _mean(values: Iterable) -> float | None:
 
 
 def aggregate(
-    questions: Sequence[EvalQuestion | dict], scores: Sequence[dict], categories: dict[int, str] | None = None
+    questions: Sequence[EvalQuestion | dict],
+    scores: Sequence[dict],
+    categories: dict[int, str] | None = None,
+    verbatim: Callable[[EvalQuestion], bool] | None = None,
 ) -> dict:
     """The metric table for one system. A metric with no question to measure it is None."""
     qs = [_record(q) for q in questions]
     pairs = list(zip(qs, scores, strict=True))
-    oos = [s for q, s in pairs if q.kind == "out_of_scope"]
-    answerable = [s for q, s in pairs if q.kind != "out_of_scope"]
+    oos = [s for q, s in pairs if q.refuse]
+    answerable = [s for q, s in pairs if not q.refuse]
     true_refusals = sum(s["refused"] for s in oos)
     wrong = sum(s["refused"] for s in answerable)
     metrics = {
@@ -182,21 +220,14 @@ def aggregate(
         "refusal_recall": round(true_refusals / len(oos), 4) if oos else None,
         "wrong_refusals": round(wrong / len(answerable), 4) if answerable else None,
         "english_top3": _mean(s["top3"] for q, s in pairs if q.lang == "en"),
-        "task_number_acc": _mean(s["top1"] for q, s in pairs if q.kind == "task_number"),
+        "task_number_acc": _mean(s["number_ok"] for s in scores),
+        "not_stated_acc": _mean(s["not_stated_ok"] for s in scores),
         "n": len(qs),
     }
     by_kind: dict[str, dict] = {}
     for kind in sorted({q.kind for q in qs}):
         group = [s for q, s in pairs if q.kind == kind]
-        by_kind[kind] = {
-            "n": len(group),
-            "top1": _mean(s["top1"] for s in group),
-            "top3": _mean(s["top3"] for s in group),
-            "mrr10": _mean(s["rr"] for s in group),
-            "dept_exact": _mean(s["dept_exact"] for s in group),
-            "list_recall": _mean(s["list_recall"] for s in group),
-            "refused": _mean(s["refused"] for s in group),
-        }
+        by_kind[kind] = {**_group(group), "mrr10": _mean(s["rr"] for s in group)}
     by_category: dict[str, dict] = {}
     if categories:
         groups: dict[str, list[dict]] = {}
@@ -209,4 +240,23 @@ def aggregate(
             by_category[cat] = {"n": len(group), "top1": _mean(s["top1"] for s in group), "top3": _mean(s["top3"] for s in group)}
     metrics["by_kind"] = by_kind
     metrics["by_category"] = by_category
+    metrics["by_style"] = {
+        style: _group([s for q, s in pairs if q.style == style]) for style in sorted({q.style for q in qs if q.style})
+    }
+    if verbatim is not None:
+        metrics["by_wording"] = {
+            label: _group([s for q, s in pairs if not q.refuse and verbatim(q) == flag])
+            for label, flag in (("near_verbatim", True), ("own_words", False))
+        }
     return metrics
+
+
+def _group(group: list[dict]) -> dict:
+    return {
+        "n": len(group),
+        "top1": _mean(s["top1"] for s in group),
+        "top3": _mean(s["top3"] for s in group),
+        "dept_exact": _mean(s["dept_exact"] for s in group),
+        "list_recall": _mean(s["list_recall"] for s in group),
+        "refused": _mean(s["refused"] for s in group),
+    }

@@ -19,7 +19,15 @@ from bot.evaluation.evalset import (
     load_evalset,
     validate,
 )
-from bot.evaluation.metrics import METRICS, TOP_K, Canonicaliser, aggregate, failure_record, score_question
+from bot.evaluation.metrics import (
+    METRICS,
+    TOP_K,
+    Canonicaliser,
+    aggregate,
+    failure_record,
+    near_verbatim,
+    score_question,
+)
 
 
 # ---------------------------------------------------------------- running
@@ -50,7 +58,13 @@ def evaluate(
 ) -> dict:
     """Ask each question of each system; metrics and failures per system."""
     canon = canon or make_canonicaliser(corpus)
-    categories = {n: t.category for n, t in all_tasks(corpus).items()}
+    tasks = all_tasks(corpus)
+    categories = {n: t.category for n, t in tasks.items()}
+
+    def verbatim(q: EvalQuestion) -> bool:
+        single_task = q.kind in ("department", "content") and q.lang == "zh"
+        return single_task and near_verbatim(q.question, [tasks[n].text for n in q.tasks_any if n in tasks])
+
     out: dict = {"systems": {}, "n": len(questions), "failures": {}}
     for system in systems:
         items: Iterable[EvalQuestion] = questions
@@ -66,15 +80,16 @@ def evaluate(
             f = failure_record(q, result, s)
             if f:
                 failures.append(f)
-        out["systems"][system] = aggregate(questions, scores, categories)
+        out["systems"][system] = aggregate(questions, scores, categories, verbatim)
         out["failures"][system] = failures
     return out
 
 
 def select_split(questions: Sequence[EvalQuestion], split: str) -> list[EvalQuestion]:
-    if split not in ("dev", "test", "all"):
-        raise InvalidInput("split must be dev, test or all")
-    return [q for q in questions if split == "all" or q.split == split]
+    if split not in ("dev", "test", "blind", "all"):
+        raise InvalidInput("split must be dev, test, blind or all")
+    # "all" is the working set (dev and test): the blind split is measured only when asked for by name.
+    return [q for q in questions if q.split == split or (split == "all" and q.split != "blind")]
 
 
 def load_checked(set_file: Path, corpus: Corpus) -> list[EvalQuestion]:
@@ -121,11 +136,23 @@ def format_table(results: dict) -> str:
         cells = []
         for s in systems:
             b = results["systems"][s]["by_kind"].get(k, {})
-            cell = f"{b['refused']:.2f} ref" if k == "out_of_scope" else (
+            cell = f"{b['refused']:.2f} ref" if k in ("out_of_scope", "not_stated") else (
                 f"{b['top1']:.2f}/{b['top3']:.2f}" if b.get("top1") is not None else f"rec {b['list_recall']:.2f}"
             )
             cells.append(f"{cell:>10}")
         lines.append(f"{k + ' (' + str(results['systems'][systems[0]]['by_kind'][k]['n']) + ')':22}" + "".join(cells))
+    for group in ("by_style", "by_wording"):
+        labels = sorted({k for sys_ in systems for k in results["systems"][sys_].get(group, {})})
+        if labels:
+            lines += ["", f"top1 / refused rate {group.replace('_', ' ')}", head]
+            for label in labels:
+                cells = []
+                for sys_ in systems:
+                    b = results["systems"][sys_][group].get(label, {})
+                    cell = "—" if not b else f"{_fmt(b['top1']).strip()}/{b['refused']:.2f}"
+                    cells.append(f"{cell:>10}")
+                n = results["systems"][systems[0]][group].get(label, {}).get("n", 0)
+                lines.append(f"{label + ' (' + str(n) + ')':22}" + "".join(cells))
     cats = list(results["systems"][systems[0]]["by_category"])
     if cats:
         lines += ["", "top3 by category", head]

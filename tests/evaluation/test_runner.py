@@ -133,7 +133,7 @@ def test_failure_records_say_what_came_back():
     assert failure_record(expected, right, score_question(expected, right)) is None
     oos = q(kind="out_of_scope", refuse=True)
     assert failure_record(oos, answer([], answered=False), score_question(oos, answer([], answered=False))) is None
-    assert failure_record(oos, answer([3]), score_question(oos, answer([3])))["reasons"] == ["answered an out-of-scope question"]
+    assert failure_record(oos, answer([3]), score_question(oos, answer([3])))["reasons"] == ["answered a question it should refuse (out_of_scope)"]
 
 
 def test_select_split():

@@ -66,7 +66,7 @@ def _new_record(fields: dict) -> dict:
     if fields.get("lang") is None:
         fields["lang"] = "en" if is_english(fields["question"]) else "zh"
     if fields.get("refuse") is None:
-        fields["refuse"] = fields["kind"] == "out_of_scope"
+        fields["refuse"] = fields["kind"] in evalset.REFUSED_KINDS
     return fields
 
 
@@ -243,7 +243,7 @@ def promote(
 
 
 @router.post("/eval/run", status_code=202, response_model=EvalRunStarted)
-def start_eval_run(request: Request, split: Annotated[Literal["dev", "test", "all"], Query()] = "all"):
+def start_eval_run(request: Request, split: Annotated[Literal["dev", "test", "blind", "all"], Query()] = "all"):
     """Start an evaluation of the eval set in the background; one run at a time (409 while one runs)."""
     service = request.app.state.bot
     if service is None:

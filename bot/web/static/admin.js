@@ -5,7 +5,7 @@
   var TOKEN_KEY = "policybot.adminToken";
   var KINDS = [
     ["department", "找部门"], ["content", "问内容"], ["department_tasks", "部门任务"],
-    ["category_tasks", "类别任务"], ["task_number", "任务编号"], ["out_of_scope", "超出范围"]
+    ["category_tasks", "类别任务"], ["task_number", "任务编号"], ["not_stated", "方案未写明"], ["out_of_scope", "超出范围"]
   ];
   var KIND_LABEL = {};
   KINDS.forEach(function (k) { KIND_LABEL[k[0]] = k[1]; });
@@ -333,7 +333,7 @@
       rec.lang = $("f-lang").value;
       if (!rec.question) errors.push("问题：不能为空");
     }
-    if (rec.kind === "out_of_scope" && !rec.refuse) errors.push("应拒答：题型为“超出范围”时应勾选");
+    if ((rec.kind === "out_of_scope" || rec.kind === "not_stated") && !rec.refuse) errors.push("应拒答：题型为“超出范围”或“方案未写明”时应勾选");
     if (errors.length) { showErrors(errors); return; }
 
     var req;
