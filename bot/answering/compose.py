@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.answering.cues import detail_names
 from bot.answering.types import Answer, Citation, Kind, TaskHit
 from bot.retrieval.chunks import Chunk, category_title
 
@@ -110,3 +111,60 @@ def refusal(titles: list[str], lang: str, confidence: float | None = None) -> An
     else:
         answer = f"抱歉，{names}中没有涉及这个问题的内容。其他事项建议拨打{HOTLINE}政务服务便民热线咨询。"
     return Answer(False, "out_of_scope", answer, answer, confidence=confidence)
+
+
+def refused_instruction(titles: list[str], lang: str) -> Answer:
+    """Text addressed to the system: it answers questions about the plan and does nothing else."""
+    names = "、".join(f"《{t}》" for t in titles)
+    if lang == "en":
+        answer = (
+            f"Sorry, I can only answer questions about {names}; I cannot follow instructions, play a role "
+            f"or change any data. For other matters, please call the {HOTLINE} government service hotline."
+        )
+    else:
+        answer = f"抱歉，我只能回答{names}的内容，不能执行指令、扮演角色或修改数据。其他事项建议拨打{HOTLINE}政务服务便民热线咨询。"
+    return Answer(False, "out_of_scope", answer, answer)
+
+
+def numbered_tasks(hits: list[TaskHit], lang: str) -> Answer:
+    """Several tasks asked for by number ("第48和49条"): each quoted with who leads it."""
+    if lang == "en":
+        answer = " ".join(f"Task {h.number}: 「{h.text}」 It is {departments_phrase(h.departments, 'en')}." for h in hits)
+    else:
+        answer = "".join(f"第{h.number}项：「{h.text}」{departments_phrase(h.departments)}。" for h in hits)
+    reply = f"根据《{hits[0].doc_title}》任务清单，" + "；".join(
+        f"第{h.number}项{departments_phrase(h.departments)}" for h in hits
+    ) + "。"
+    departments = tuple(dict.fromkeys(d for h in hits for d in h.departments))
+    return Answer(True, "task_number", answer, reply, departments, tuple(citation(h) for h in hits))
+
+
+def asked_details(question: str, lang: str) -> str:
+    """How the reply names the details a question asks for (cues.DETAILS)."""
+    found = detail_names(question, lang)
+    if not found:
+        return "this detail" if lang == "en" else "您问的具体细节"
+    return " or ".join(found[:2]) if lang == "en" else "和".join(found[:2])
+
+
+def not_stated(hit: TaskHit, question: str, lang: str, confidence: float | None = None) -> Answer:
+    """The plan has a related measure but does not state what is asked: say so, cite the measure,
+    point to its lead department. Never a figure the plan does not contain."""
+    details = asked_details(question, lang)
+    lead = hit.departments[0] if hit.departments else ""
+    if lang == "en":
+        answer = (
+            f"Task {hit.number} of the task list of 《{hit.doc_title}》 covers this: 「{hit.text}」 "
+            f"but the plan does not state {details}. Please ask {lead or 'the lead department'} "
+            f"or call the {HOTLINE} government service hotline."
+        )
+    else:
+        answer = (
+            f"《{hit.doc_title}》任务清单第{hit.number}项提到：「{_strip_end(hit.text)}」，但没有写明{details}；"
+            f"具体可咨询{lead or '牵头部门'}或拨打{HOTLINE}。"
+        )
+    reply = (
+        f"方案第{hit.number}项提到{_strip_end(hit.text)}，但没有写明{asked_details(question, 'zh')}；"
+        f"具体可咨询{lead or '牵头部门'}或拨打{HOTLINE}。"
+    )
+    return Answer(False, "not_stated", answer, reply, hit.departments, (citation(hit),), confidence)

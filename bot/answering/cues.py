@@ -10,16 +10,47 @@ from bot.answering.types import Lang
 from bot.corpus.numerals import parse_chinese_number
 
 _NUM = r"[0-9]+|[零〇一二两三四五六七八九十百]+"
-_TASK_NUMBER_ZH = re.compile(rf"第\s*({_NUM})\s*(?:项|条|号|个任务|个事项)|([0-9]+)\s*号(?:任务|事项)|(?:任务|事项|序号)\s*(?:清单)?\s*(?:第|编号|序号|#)?\s*([0-9]+)\s*(?:项|条|号)?(?![0-9])")
-_TASK_NUMBER_EN = re.compile(r"\b(?:task|item|measure|entry|no\.?|number)\s*(?:no\.?|number|#)?\s*#?\s*(\d{1,4})\b|#\s*(\d{1,4})\b", re.I)
+_CN_NUM = r"[零〇一二两三四五六七八九十百]+"
+# After 任务/事项/序号 a Chinese numeral is a number only where the phrase ends ("任务五十六是什么"),
+# not inside a word ("事项一共", "任务一览").
+_CN_END = r"\s*(?:项|条|号)|[是的由谁找讲说呢吗啥,，.。?？!！、\s]|$"
+_SEP = r"\s*(?:和|与|及|跟|或|、|,|，|/)\s*"
+_TO = r"\s*(?:-|–|—|~|～|至|到)\s*"
+_UNIT = r"(?:项|条|号|个任务|个事项)"
+# A task named by its number: 第N项 / 第N条 / 第N号, 清单N号, 序号N, 任务N, N号任务, with pairs
+# ("第48和49条", "第19、20两项") and ranges ("48-50项", "第75至77项"). A bare "N项" is not one: the
+# plan itself says "可网办事项超1100项".
+_TASK_REF_ZH = re.compile(
+    rf"第\s*(?P<a>{_NUM})(?P<more>(?:(?:{_SEP}|{_TO})第?\s*(?:{_NUM}))*)\s*(?:两|三|四|几)?\s*{_UNIT}"
+    rf"|(?:任务清单|清单|任务|事项|序号)\s*(?:里的?|中的?|第|编号|序号|#)?\s*(?P<b>[0-9]+|{_CN_NUM}(?={_CN_END}))"
+    rf"(?P<more_b>(?:(?:{_SEP}|{_TO})(?:{_NUM}))*)\s*(?:{_UNIT})?(?![0-9])"
+    rf"|(?P<c>{_NUM})(?P<more_c>(?:(?:{_SEP}|{_TO})(?:{_NUM}))*)\s*号(?:任务|事项)"
+    # Two or more bare numbers before the unit ("48-50项", "63和64条") name tasks; one alone does not.
+    rf"|(?<![0-9.])(?P<d>[0-9]{{1,3}})(?P<more_d>(?:(?:{_SEP}|{_TO})[0-9]{{1,3}})+)\s*(?:项|条)"
+)
+_TASK_REF_EN = re.compile(
+    r"\b(?:tasks?|items?|measures?|entry|entries|no\.?|number|#)\s*(?:no\.?|number|#)?\s*#?\s*(?P<a>\d{1,4})\b"
+    r"(?P<more>(?:\s*(?:-|–|to|through|and|&|,)\s*(?:no\.?\s*|#)?\d{1,4}\b)*)"
+    r"|#\s*(?P<b>\d{1,4})\b",
+    re.I,
+)
+_LAST_ZH = re.compile(r"(?:清单|任务|方案)\S{0,6}?最后一(?:项|条|个)|最后一(?:项|条)任务")
+_LAST_EN = re.compile(r"\b(?:the\s+)?(?:last|final)\s+(?:task|item|measure)\b", re.I)
+_NUMBER_IN = re.compile(rf"{_NUM}")
+_RANGE_IN = re.compile(rf"({_NUM}){_TO}第?\s*({_NUM})")
+LAST_TASK = -1  # stands for the last task of the list, whatever its number
+MAX_RANGE = 20
+# Another year's plan: "2022年的第5项" is not a task of this one.
+_YEAR = re.compile(r"(?<![0-9])(20[0-9]{2})\s*(?:年|版)")
+PLAN_YEAR = "2023"
 
 # Cues that the caller wants a whole list rather than one answer ("要交哪些材料" asks about a
 # procedure, not for a list of measures).
-_LIST_ZH = re.compile(r"哪些(?!材料|资料|证件|证明|手续|条件|文件|费用|步骤|流程|要求)|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|全部|所有|列(?:一下|出)|一共|几项|多少项")
-_LIST_EN = re.compile(r"\b(?:which|what)\s+(?:tasks|measures|items|things|policies|actions)\b|\blist\b|\ball\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:tasks|measures|policies|actions)\b|\bresponsible\s+for\s+(?:what|which)\b|\bwhat\s+(?:does|do|is)\b.*\b(?:lead|handle|responsible|in charge)\b|\bmeasures\s+(?:on|for|about)\b|\b(?:what|which)\s+(?:are|were)\s+the\b.*\b(?:measures|tasks|policies|actions|items)\b", re.I)
+_LIST_ZH = re.compile(r"哪些(?!材料|资料|证件|证明|手续|条件|文件|费用|步骤|流程|要求)|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容|便利|支持|改革|新举措)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|(?:负责|牵头|管|承担|干|做)(?:了)?(?:些|一些)(?:什么|啥|事|工作|任务)|全部|所有|列(?:一下|出)|一共|几项|多少项")
+_LIST_EN = re.compile(r"\b(?:which|what)\s+(?:tasks|measures|items|things|policies|actions)\b|\blist\b|\ball\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:tasks|measures|policies|actions)\b|\bresponsible\s+for\s+(?:what|which)\b|\bwhat\s+(?:does|do|is)\b.*\b(?:lead|handle|responsible|in charge|cover|oversee|take care of)\b|\bmeasures\s+(?:on|for|about)\b|\b(?:what|which)\s+(?:are|were)\s+the\b.*\b(?:measures|tasks|policies|actions|items)\b", re.I)
 # Cues that the list is of what someone leads: a name here is a department even if a topic shares it.
-_LEAD_ZH = re.compile(r"(?:牵头|负责|承担)(?:了)?(?:的)?(?:任务|工作|事项|事情|什么|啥|哪)")
-_LEAD_EN = re.compile(r"\b(?:lead|leads|led|responsible|in charge)\b", re.I)
+_LEAD_ZH = re.compile(r"(?:牵头|负责|承担|管)(?:了)?(?:的|些|一些)?(?:任务|工作|事项|事情|什么|啥|哪)")
+_LEAD_EN = re.compile(r"\b(?:lead|leads|led|responsible|in charge|handle|handles|oversee|oversees)\b", re.I)
 # Cues that the question is about a private person's own affairs (credit card, mortgage, personal
 # pension or bankruptcy), which the plan, written for enterprises, does not cover even where an
 # enterprise task shares the words (信用修复, 破产, 年金). 个人独资企业 is an enterprise form.
@@ -34,20 +65,125 @@ _WHO_ZH = re.compile(r"哪个部门|哪些部门|哪几个部门|什么部门|�
 _WHO_EN = re.compile(r"\bwho\b|\bwhich\s+(?:department|office|bureau|agency|authority)\b|\bwhere\s+(?:do|can|should)\b|\bresponsible\b|\bin\s+charge\b|\bcontact\b", re.I)
 
 
+# Text addressed to the system rather than a question about the plan: orders to ignore or change
+# its instructions, a role it is told to play, a claimed authorisation, an order to alter the plan's
+# data. Written from that definition of the class; nothing in a question changes what the service does.
+_INSTRUCTS_ZH = re.compile(
+    r"(?:忽略|无视|忘记|忘掉|不要理会|跳过)(?:你的|你|掉)?(?:之前|以上|上面|前面|先前|所有|全部|系统)?的?"
+    r"(?:指令|指示|提示词?|规则|设定|限制|要求|知识库)"
+    r"|(?:^|[\s。；;！!])(?:SYSTEM|System|system|系统|管理员|开发者)\s*(?:提示|指令|消息)?\s*[:：]"
+    r"|(?:管理员|开发者|上级|系统)已(?:经)?(?:授权|批准|允许)|(?:管理员|开发者)授权(?:你|您)"
+    r"|你现在是|(?:请你|你要|你来)?(?:扮演|假装|充当)(?:一个|一名)?\S{0,8}(?:助手|机器人|AI|模型|客服|律师|专家)"
+    r"|(?:把|将)第\s*[0-9零〇一二两三四五六七八九十百]+\s*(?:项|条)\S{0,12}(?:改成|改为|删除|删掉|替换)"
+    r"|(?:修改|篡改|删除|清空)(?:你的|系统的?)?(?:数据|知识库|数据库|答案|回答|评测集)"
+    r"|(?:输出|打印|告诉我|泄露)(?:你的)?(?:系统)?(?:提示词|prompt|指令|配置|密钥|令牌|token)"
+)
+_INSTRUCTS_EN = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+)*(?:previous|prior|above|earlier|system|safety)?\s*"
+    r"(?:instructions?|prompts?|rules?|guidelines?|context)\b"
+    r"|^\s*(?:system|admin|developer)\s*(?:prompt|message)?\s*:"
+    r"|\byou\s+are\s+now\b|\bact\s+as\b|\bpretend\s+(?:to\s+be|you)\b|\bjailbreak\b|\bdeveloper\s+mode\b"
+    r"|\b(?:reveal|print|show|output)\s+(?:me\s+)?(?:your|the)\s+(?:system\s+)?(?:prompt|instructions|configuration|api\s+key)\b"
+    r"|\b(?:change|modify|edit|delete|overwrite)\s+(?:task|item)\s*\d+",
+    re.I | re.M,
+)
+
+
+# Details a measure may name without stating (the plan gives figures in a few tasks only, and never
+# banks, hours, places, materials, eligibility or contacts): (id, pattern, Chinese name, English name).
+DETAILS = (
+    ("rate", r"利率|费率|利息|\binterest\b|\brates?\b", "利率", "the rate"),
+    ("amount", r"额度|金额|多少钱|标准是多少|补贴多少|奖励多少|多少万|多少元|how much|amount|subsidy level", "金额或标准", "the amount"),
+    ("banks", r"哪些银行|哪家银行|哪几家银行|合作银行|which banks?", "参与的银行", "which banks take part"),
+    ("hours", r"几点|营业时间|开放时间|上班时间|办公时间|周末|opening hours|open on", "办理时间", "the opening hours"),
+    ("place", r"地址|在哪|哪里办|什么地方|位置|where is|address|located", "办理地点", "the place"),
+    ("materials", r"材料|资料|证件|documents?\b|paperwork", "所需材料", "the documents required"),
+    ("eligibility", r"条件|资格|门槛|eligib|qualif|criteria", "申请条件", "who is eligible"),
+    ("time", r"多久|几天|多长时间|时限|期限|截止|什么时候|何时|how long|deadline", "时间或期限", "the time limits"),
+    ("contact", r"电话|联系方式|网址|网站|链接|phone|website|\blink\b|contact details", "联系方式", "contact details"),
+    ("procedure", r"流程|步骤|怎么申请|如何申请|怎么办理|如何办理|how (?:do|can) (?:we|i) apply|procedure|steps", "办理流程", "the procedure"),
+)
+_DETAILS = tuple((name, re.compile(pattern, re.I), zh, en) for name, pattern, zh, en in DETAILS)
+FIGURE_DETAILS = ("rate", "amount", "time")
+# Asking how to break the law or slip past a check: written from that definition of the class.
+_ILLEGAL_ZH = re.compile(
+    r"逃税|偷税|漏税|骗税|虚开|假发票|买发票|骗取|骗补|套取|套现|洗钱|行贿|贿赂|走后门|找关系|造假|作假|伪造|假证|"
+    r"不被(?:查|发现|处罚)|躲(?:避|过)(?:检查|监管|查验|执法|处罚)|逃避(?:监管|检查|执法|处罚)|规避(?:监管|检查|处罚)|钻(?:政策)?空子|瞒报|"
+    r"刷单|黑工|走私"
+)
+_ILLEGAL_EN = re.compile(
+    r"\b(?:evade|evading|evasion|launder|bribe|bribery|smuggl\w*|forge|forged|fake (?:invoices?|documents?|certificates?))\b"
+    r"|\bwithout (?:getting )?(?:caught|detected|noticed)\b|\bget around (?:the )?(?:inspection|rules|checks?)\b",
+    re.I,
+)
+
+
+def asked_detail_ids(question: str) -> tuple[str, ...]:
+    return tuple(name for name, pattern, _, _ in _DETAILS if pattern.search(question))
+
+
+def detail_names(question: str, lang: str) -> list[str]:
+    return [en if lang == "en" else zh for _, pattern, zh, en in _DETAILS if pattern.search(question)]
+
+
+def illegal_intent(question: str) -> bool:
+    return bool(_ILLEGAL_ZH.search(question) or _ILLEGAL_EN.search(question))
+
+
 def is_english(question: str) -> bool:
     cjk = sum(1 for ch in question if "\u4e00" <= ch <= "\u9fff")
     latin = sum(1 for ch in question if ch.isascii() and ch.isalpha())
     return latin > 2 * cjk and latin >= 3
 
 
-def task_number(question: str) -> int | None:
+def _numbers(span: str) -> list[int]:
+    """Every number a reference names, ranges expanded: "48-50" -> 48, 49, 50."""
+    out: list[int] = []
+    ranged = {m.start(): m for m in _RANGE_IN.finditer(span)}
+    pos = 0
+    while pos < len(span):
+        m = ranged.get(pos)
+        if m is not None:
+            a, b = parse_chinese_number(m.group(1)), parse_chinese_number(m.group(2))
+            if a is not None and b is not None and 0 < b - a <= MAX_RANGE:
+                out.extend(range(a, b + 1))
+                pos = m.end()
+                continue
+        n = _NUMBER_IN.match(span, pos)
+        if n is not None:
+            value = parse_chinese_number(n.group(0))
+            if value is not None:
+                out.append(value)
+            pos = n.end()
+        else:
+            pos += 1
+    return list(dict.fromkeys(out))
+
+
+def task_numbers(question: str) -> tuple[int, ...]:
+    """The task numbers a question names, in order (LAST_TASK for "the last task"); () for none."""
     q = unicodedata.normalize("NFKC", question)
-    for pattern in (_TASK_NUMBER_ZH, _TASK_NUMBER_EN):
+    for pattern in (_TASK_REF_ZH, _TASK_REF_EN):
         m = pattern.search(q)
         if m:
-            raw = next(g for g in m.groups() if g)
-            return parse_chinese_number(raw)
-    return None
+            groups = m.groupdict()
+            first = next(groups[k] for k in ("a", "b", "c", "d") if groups.get(k))
+            more = next((groups[k] for k in ("more", "more_b", "more_c", "more_d") if groups.get(k)), "")
+            return tuple(_numbers(first + more))
+    if _LAST_ZH.search(q) or _LAST_EN.search(q):
+        return (LAST_TASK,)
+    return ()
+
+
+def task_number(question: str) -> int | None:
+    """The first task number a question names, if any."""
+    numbers = task_numbers(question)
+    return numbers[0] if numbers else None
+
+
+def other_year(question: str) -> bool:
+    """It names a year other than the plan's ("2024年方案", "2022版")."""
+    return any(y != PLAN_YEAR for y in _YEAR.findall(question))
 
 
 def wants_list(question: str) -> bool:
@@ -62,6 +198,10 @@ def asks_who(question: str) -> bool:
     return bool(_WHO_ZH.search(question) or _WHO_EN.search(question))
 
 
+def instructs_system(question: str) -> bool:
+    return bool(_INSTRUCTS_ZH.search(question) or _INSTRUCTS_EN.search(question))
+
+
 def leads_cue(question: str) -> bool:
     """The list asked for is of what someone leads ("X牵头的工作", "what does X lead")."""
     return bool(_LEAD_ZH.search(question) or _LEAD_EN.search(question))
@@ -73,11 +213,22 @@ class QuestionFeatures:
 
     text: str
     lang: Lang
-    task_number: int | None
+    task_numbers: tuple[int, ...]
     wants_list: bool
     asks_who: bool
     names_leader: bool
     private: bool
+    instructs: bool  # addressed to the system, not a question about the plan
+    other_year: bool  # names a year other than the plan's
+    details: tuple[str, ...]  # kinds of detail it asks for (DETAILS)
+    illegal: bool  # asks how to break the law or slip past a check
+    foreign_place: bool = False  # names a place the policy never names (set by the pipeline, which knows the policy)
+    malice: str | None = None  # "injection" or "illegal" by the learned detector (set by the pipeline)
+
+    @property
+    def elsewhere(self) -> bool:
+        """About another year's plan or another place's policy: not this plan's task or list."""
+        return self.other_year or self.foreign_place
 
 
 def read_question(question: str) -> QuestionFeatures:
@@ -85,9 +236,13 @@ def read_question(question: str) -> QuestionFeatures:
     return QuestionFeatures(
         text=question,
         lang=lang,
-        task_number=task_number(question),
+        task_numbers=task_numbers(question),
         wants_list=wants_list(question),
         asks_who=asks_who(question),
         names_leader=leads_cue(question),
         private=private_matter(question, lang),
+        instructs=instructs_system(question),
+        other_year=other_year(question),
+        details=asked_detail_ids(question),
+        illegal=illegal_intent(question),
     )

@@ -13,9 +13,10 @@ from bot.corpus.vocabulary import SurfaceMatcher
 class Route:
     kind: Kind
     lang: Lang
-    task: int | None = None
+    tasks: tuple[int, ...] = ()  # for task_number: the numbers named (cues.LAST_TASK for the last)
     department: str | None = None
     category: str | None = None
+    instruction: bool = False  # refused because it is addressed to the system
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,18 @@ class NameMatchers:
 
 
 def route(q: QuestionFeatures, names: NameMatchers) -> Route:
-    """What the wording asks for: a task by number, a department's or a topic's list, who, or what."""
-    if q.task_number is not None:
-        return Route("task_number", q.lang, task=q.task_number)
+    """What the wording asks for: a task by number, a department's or a topic's list, who, or what.
+    Text addressed to the system, and a request for help breaking the law, are refused whatever else
+    they ask. A question about another year's
+    plan or another place's policy is never answered by structure: the answerability decision judges it."""
+    if q.instructs or q.malice == "injection":
+        return Route("out_of_scope", q.lang, instruction=True)
+    if q.malice == "illegal":
+        return Route("out_of_scope", q.lang)
+    if q.elsewhere:
+        return Route("department" if q.asks_who else "content", q.lang)
+    if q.task_numbers:
+        return Route("task_number", q.lang, tasks=q.task_numbers)
     named_departments = names.departments.find(q.text)
     if q.wants_list and q.names_leader and not named_departments:
         named_departments = names.departments_any.find(q.text)
@@ -52,14 +62,14 @@ def needs_answerability(r: Route) -> bool:
     return r.kind in ("department", "content")
 
 
-def decide(r: Route, covered: bool, list_category: str | None) -> Route:
-    """The final kind, in one place. `covered`: the answerability decision for this question;
-    `list_category`: the topic a list question that names none is taken to ask about, when its
-    confidence is in the list window (see Answerability.list_window)."""
+def decide(r: Route, outcome: str, list_category: str | None) -> Route:
+    """The final kind, in one place. `outcome`: the answerability judgement (answered, not_stated,
+    out_of_scope); `list_category`: the topic a list question that names none is taken to ask
+    about, when it is broad enough (see Answerability.list_window)."""
     if not needs_answerability(r):
         return r
     if r.kind == "content" and list_category is not None:
         return Route("category_tasks", r.lang, category=list_category)
-    if not covered:
-        return Route("out_of_scope", r.lang)
-    return r
+    if outcome == "answered":
+        return r
+    return Route(outcome, r.lang)

@@ -152,8 +152,9 @@
     wrap.appendChild(b);
 
     if (!data.answered) {
-      // A refusal is "not covered"; other unanswered kinds (e.g. a task number that does not exist) are "not found".
-      b.appendChild(el("p", "badge-uncovered", data.kind === "out_of_scope" ? "政策未涉及" : "未找到"));
+      // "not covered", "not stated" (a related measure is cited), or "not found" (e.g. a task number that does not exist).
+      var badge = { out_of_scope: "政策未涉及", not_stated: "方案未写明" }[data.kind] || "未找到";
+      b.appendChild(el("p", "badge-uncovered", badge));
     }
     data.answer.split(/\n+/).forEach(function (line) {
       if (line.trim()) b.appendChild(el("p", "answer", line));
@@ -173,7 +174,7 @@
     }
 
     var cites = Array.isArray(data.citations) ? data.citations : [];
-    if (data.answered && cites.length) {
+    if ((data.answered || data.kind === "not_stated") && cites.length) {
       b.appendChild(el("p", "label", "政策原文"));
       cites.forEach(function (c, i) {
         var d = el("details", "cite");
