@@ -88,6 +88,12 @@ def cmd_eval(args) -> int:
     return run_cli(args, get_settings())
 
 
+def cmd_calibrate(args) -> int:
+    from bot.evaluation.calibrate import run_cli
+
+    return run_cli(args, get_settings())
+
+
 def cmd_serve(args) -> int:
     from bot.api.server import serve
 
@@ -126,10 +132,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="measure answer accuracy on the eval set")
     e.add_argument("--set", dest="set_file", help="eval set file (default: eval/questions.yaml)")
-    e.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    e.add_argument(
+        "--split", choices=["dev", "test", "blind", "all"], default="all", help="all: dev and test; blind only when named"
+    )
     e.add_argument("--json", action="store_true")
     e.add_argument("--report", help="write an HTML report under this directory")
     e.set_defaults(func=cmd_eval)
+
+    k = sub.add_parser("calibrate", help="fit the answerability decision on the eval set (writes its calibration file)")
+    k.add_argument("--split", choices=["dev"], default="dev", help="the split it learns from; never test or blind")
+    k.add_argument("--out", default=None, help="where to write it (default: the calibration_file setting)")
+    k.set_defaults(func=cmd_calibrate)
 
     s = sub.add_parser("serve", help="serve the HTTP API, widget, console and admin")
     s.add_argument("--host", default="127.0.0.1")

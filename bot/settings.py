@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     eval_file: Path = PROJECT_ROOT / "eval" / "questions.yaml"
     report_dir: Path = PROJECT_ROOT / "eval" / "reports"
     data_dir: Path = PROJECT_ROOT / "var"
+    # The fitted answerability decision (`policybot calibrate` writes it); made for one model.
+    calibration_file: Path = PROJECT_ROOT / "bot" / "answering" / "calibration.json"
     # SQLite path or any SQLAlchemy URL (postgresql+psycopg://...) for the question log.
     log_url: str = ""
     log_retention_days: int = 180

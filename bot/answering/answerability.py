@@ -1,24 +1,34 @@
-"""Answerability: whether the plan covers a question, decided in one place from explicit features
-of the question and its retrieval.
+"""Answerability: whether the plan answers a question, states only a related measure, or does
+not cover it, decided in one place from explicit features of the question and its retrieval.
 
-Confidence = best similarity to a task or to one of its example questions + a small bonus for
-lexical evidence + an offset for short Chinese questions ("开票找谁"), which share fewer words with
-anything, − penalties for question words no top task speaks of, for a figure asked for that the
-best task does not state, and for a private person's own affairs. Below the threshold a question
-is taken as not covered by the policy. English questions are measured in domain-centred space
-(CentredSimilarity), mapped onto the Chinese scale by matching answerable dev questions' 10th and
-50th percentiles. Every number here was chosen on the dev split (README, "How the numbers were
-chosen").
+The decision is learned: a multinomial logistic model over the features below (FEATURES) and the
+question's own embedding, fitted on the dev split by `policybot calibrate` and read from
+calibration.json beside this module (setting `calibration_file`), with the rule that chose its operating point and the figures
+measured there. The service refuses a calibration made for another embedding model.
+
+One feature is the hand-built relevance score of earlier versions (relevance_confidence): best
+similarity to a task or to one of its example questions + a small bonus for lexical evidence + an
+offset for short Chinese questions − penalties for question words no top task speaks of, for a
+figure asked for that the best task does not state, and for a private person's own affairs.
+English similarity is taken in domain-centred space (CentredSimilarity). Its constants were chosen
+on the dev split (README, "How the numbers were chosen"); the list window below still reads it.
 """
 
 from __future__ import annotations
 
+import io
+import json
 from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from bot.answering.coverage import TaskVocabulary
-from bot.answering.cues import QuestionFeatures
+from bot.answering.coverage import TaskVocabulary, asks_for_figure
+from bot.answering.cues import FIGURE_DETAILS, QuestionFeatures
+from bot.answering.malice import MaliceModel
+from bot.errors import ModelError
+from bot.storage import atomic_write_bytes, atomic_write_text
 from bot.retrieval.retriever import Scores
 from bot.retrieval.store import LoadedIndex
 
@@ -36,7 +46,9 @@ COVERAGE_TASKS = 3
 COVERAGE_WEIGHT = 0.06
 FIGURE_WEIGHT = 0.02
 PRIVATE_WEIGHT = 0.03
-REFUSAL_THRESHOLD = 0.924
+# The relevance level that separated answerable dev questions before the learned decision; the
+# list window is placed around it.
+RELEVANCE_LEVEL = 0.924
 # A list question that names no topic ("开公司和关公司这块有哪些措施") asks for the topic its best
 # matches share: when at least 2 of the top 3 tasks are in one category and the question is broad
 # (confidence within [threshold - margin, threshold + upper)), not about one task in particular.
@@ -44,8 +56,34 @@ CATEGORY_VOTE_TOP = 3
 CATEGORY_VOTE_MIN = 2
 LIST_MARGIN = 0.03
 LIST_UPPER = 0.04
-# Answers this close above the refusal threshold are worth a staff review.
-LOW_CONFIDENCE = round(REFUSAL_THRESHOLD + 0.02, 3)
+OUTCOMES = ("answered", "not_stated", "out_of_scope")
+# Retrieval and wording features, in the order the calibration's coefficients use.
+FEATURES = (
+    "relevance", "nearest", "nearest_policy_text", "nearest_centred", "dense_margin", "lexical_max",
+    "lexical_margin", "fused_margin", "coverage", "asks_figure", "figure_missing", "asks_other_detail", "private",
+    "other_year", "foreign_place", "illegal", "log_length", "english", "wants_list", "asks_who",
+)
+# Similarity to the calibration questions: the nearest answered and not answered ones, the mean of the
+# three nearest of each, and the difference of the nearest two.
+MEMORY_FEATURES = ("memory_refused", "memory_answered", "memory_refused_top3", "memory_answered_top3", "memory_margin")
+MEMORY_TOP = 3
+
+
+def memory_features(vectors: np.ndarray, memory: np.ndarray, refused: np.ndarray, skip: np.ndarray | None = None) -> np.ndarray:
+    """MEMORY_FEATURES for each row of `vectors` (unit length) against a memory of unit vectors whose
+    `refused` flags say which were not answered. `skip[i]`: the memory row that is question i itself,
+    left out (so a question is never its own neighbour while fitting), or -1."""
+    sims = np.atleast_2d(vectors) @ memory.T
+    if skip is not None:
+        rows = np.flatnonzero(skip >= 0)
+        sims[rows, skip[rows]] = -1.0
+    out = np.empty((len(sims), len(MEMORY_FEATURES)))
+    for j, side in enumerate((refused, ~refused)):
+        part = np.sort(sims[:, side], axis=1)
+        out[:, j] = part[:, -1]
+        out[:, j + 2] = part[:, -MEMORY_TOP:].mean(axis=1)
+    out[:, 4] = out[:, 0] - out[:, 1]
+    return out
 
 
 def relevance_confidence(
@@ -94,17 +132,166 @@ class CentredSimilarity:
         return float((self._targets @ q).max())
 
 
+def _margin(values: np.ndarray) -> float:
+    """Best minus second best: how clearly one task stands out."""
+    top = np.partition(values, -2)[-2:]
+    return float(top[1] - top[0])
+
+
 def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """The fitted decision: standardisation, one coefficient row per outcome, and the threshold on
+    P(answered) below which a question is not answered. `provenance` says how it was made."""
+
+    model: str
+    features: tuple[str, ...]
+    embedding_dim: int  # 0 when the embedding itself is not an input
+    memory: np.ndarray  # unit vectors of the calibration questions (empty: no memory features)
+    memory_refused: np.ndarray  # which of them the plan does not answer
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray  # outcomes x inputs
+    intercept: np.ndarray
+    threshold: float
+    review_below: float
+    provenance: dict
+    malice: MaliceModel | None = None  # injection / illegal detector (malice.py)
+
+    @staticmethod
+    def memory_path(path: Path) -> Path:
+        return Path(path).with_suffix(".memory.npy")
+
+    @staticmethod
+    def malice_path(path: Path) -> Path:
+        return Path(path).with_suffix(".malice.npy")
+
+    @classmethod
+    def load(cls, path: Path) -> "Calibration":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            refused = np.asarray(data.get("memory_refused") or [], dtype=bool)
+            memory = (
+                np.load(cls.memory_path(path), allow_pickle=False).astype(np.float32)
+                if len(refused)
+                else np.zeros((0, 0), dtype=np.float32)
+            )
+            if len(memory) != len(refused):
+                raise ValueError(f"memory has {len(memory)} vectors for {len(refused)} labels")
+            return cls(
+                model=data["model"],
+                features=tuple(data["features"]),
+                embedding_dim=int(data["embedding_dim"]),
+                memory=memory,
+                memory_refused=refused,
+                mean=np.asarray(data["mean"], dtype=np.float64),
+                scale=np.asarray(data["scale"], dtype=np.float64),
+                coef=np.asarray(data["coef"], dtype=np.float64),
+                intercept=np.asarray(data["intercept"], dtype=np.float64),
+                threshold=float(data["threshold"]),
+                review_below=float(data["review_below"]),
+                provenance=dict(data.get("provenance") or {}),
+                malice=(
+                    MaliceModel(
+                        np.load(cls.malice_path(path), allow_pickle=False),
+                        data["malice_intercept"],
+                        data["malice_thresholds"],
+                    )
+                    if data.get("malice_thresholds")
+                    else None
+                ),
+            )
+        except FileNotFoundError as exc:
+            raise ModelError(f"no answerability calibration at {exc.filename}; run `policybot calibrate`") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"answerability calibration {path} is unreadable: {exc}; run `policybot calibrate`") from None
+
+    def check(self, model: str, dim: int) -> None:
+        """Refuse a calibration made for another embedding model or another feature set."""
+        if self.model != model:
+            raise ModelError(
+                f"the answerability calibration was made for {self.model}, but the index uses {model}: "
+                "run `policybot calibrate` for this model"
+            )
+        if self.features != FEATURES or self.embedding_dim not in (0, dim):
+            raise ModelError("the answerability calibration was made for other features: run `policybot calibrate`")
+        if self.memory.size and self.memory.shape[1] != dim:
+            raise ModelError("the answerability calibration's question memory has another dimension: run `policybot calibrate`")
+        if len(self.mean) != self.input_size or self.coef.shape != (len(OUTCOMES), len(self.mean)):
+            raise ModelError("the answerability calibration is inconsistent: run `policybot calibrate`")
+
+    @property
+    def input_size(self) -> int:
+        return len(FEATURES) + (len(MEMORY_FEATURES) if self.memory.size else 0) + self.embedding_dim
+
+    def inputs(self, features: np.ndarray, vectors: np.ndarray, skip: np.ndarray | None = None) -> np.ndarray:
+        """The model's input rows: named features, memory features, then the embedding if used."""
+        features, vectors = np.atleast_2d(features), np.atleast_2d(vectors).astype(np.float64)
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        parts = [features]
+        if self.memory.size:
+            parts.append(memory_features(vectors, self.memory, self.memory_refused, skip))
+        if self.embedding_dim:
+            parts.append(vectors)
+        return np.hstack(parts)
+
+    def save(self, path: Path) -> None:
+        """calibration.json and, beside it, the question memory (float16)."""
+        for array, target in ((self.memory, self.memory_path(path)), (self.malice and self.malice.coef, self.malice_path(path))):
+            if array is not None and np.size(array):
+                buffer = io.BytesIO()
+                np.save(buffer, np.asarray(array).astype(np.float16), allow_pickle=False)
+                atomic_write_bytes(target, buffer.getvalue())
+        atomic_write_text(Path(path), self.to_json())
+
+    def to_json(self) -> str:
+        """One key a line, each value compact: readable in a diff, small on disk."""
+        data = {
+            "model": self.model,
+            "features": list(self.features),
+            "embedding_dim": self.embedding_dim,
+            "threshold": round(self.threshold, 6),
+            "review_below": round(self.review_below, 6),
+            "provenance": self.provenance,
+            "mean": self.mean.round(8).tolist(),
+            "scale": self.scale.round(8).tolist(),
+            "intercept": self.intercept.round(8).tolist(),
+            "coef": self.coef.round(8).tolist(),
+            "memory_refused": self.memory_refused.astype(int).tolist(),
+            "malice_thresholds": self.malice.thresholds if self.malice else {},
+            "malice_intercept": self.malice.intercept.round(8).tolist() if self.malice else [],
+        }
+        lines = [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in data.items()]
+        return "{\n" + ",\n".join(lines) + "\n}\n"
+
+    def probabilities(self, inputs: np.ndarray) -> np.ndarray:
+        """P(outcome) for each row of inputs (features then embedding), outcomes in OUTCOMES order."""
+        z = ((np.atleast_2d(inputs) - self.mean) / self.scale) @ self.coef.T + self.intercept
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    outcome: str  # one of OUTCOMES
+    p_answered: float
+    relevance: float
+
+
 class Answerability:
-    """Scores how surely the plan covers a question, and says whether that is enough to answer."""
+    """Judges whether the plan answers a question, from its features, with a fitted calibration."""
 
-    threshold = REFUSAL_THRESHOLD
-    low_confidence = LOW_CONFIDENCE
-
-    def __init__(self, loaded: LoadedIndex, task_rows: np.ndarray, categories_by_row: dict[int, str]):
+    def __init__(
+        self,
+        loaded: LoadedIndex,
+        task_rows: np.ndarray,
+        categories_by_row: dict[int, str],
+        calibration: Calibration | None,
+    ):
         self._task_rows = task_rows
         self._category_of = categories_by_row
         by_category: dict[str, list[int]] = {}
@@ -112,6 +299,7 @@ class Answerability:
             by_category.setdefault(categories_by_row[int(row)], []).append(int(row))
         self._category_rows = {cat: np.array(rows, dtype=np.int64) for cat, rows in by_category.items()}
         self.centred = CentredSimilarity(loaded, task_rows)
+        self.calibration = calibration
         terms = loaded.lexical.document_terms()
         self.vocabulary = TaskVocabulary(
             loaded.lexical.tokenizer,
@@ -126,22 +314,63 @@ class Answerability:
         category, count = votes.most_common(1)[0]
         return category if count >= CATEGORY_VOTE_MIN else None
 
-    def confidence(self, q: QuestionFeatures, scores: Scores, ranked_rows: np.ndarray, category: str | None) -> float:
-        """`ranked_rows`: task rows best first; `category`: the topic a list question asks about,
-        whose tasks then account for its words as a whole."""
+    def features(
+        self, q: QuestionFeatures, scores: Scores, fused: np.ndarray, ranked_rows: np.ndarray, category: str | None
+    ) -> dict[str, float]:
+        """The named features of one question. `ranked_rows`: task rows best first; `category`: the
+        topic a list question asks about, whose tasks then account for its words as a whole."""
         rows = self._task_rows
-        nearest = float(scores.dense[rows].max()) if q.lang == "zh" else self.centred.nearest(scores.vector)
+        centred = self.centred.nearest(scores.vector)
+        raw = float(scores.dense[rows].max())
         explaining = self._category_rows[category] if category is not None else ranked_rows[:COVERAGE_TASKS]
         coverage = self.vocabulary.coverage(q.text, q.lang, explaining)
         # The figure check is on the task the answer would lead with; a list answer has none.
         figure_missing = category is None and self.vocabulary.figure_missing(q.text, q.lang, int(explaining[0]))
-        return relevance_confidence(
-            nearest, float(scores.lexical[rows].max()), q.lang, len(q.text), coverage, figure_missing, q.private
+        lexical = scores.lexical[rows]
+        relevance = relevance_confidence(
+            raw if q.lang == "zh" else centred, float(lexical.max()), q.lang, len(q.text), coverage, figure_missing,
+            q.private,
         )
+        return {
+            "relevance": relevance,
+            "nearest": raw,
+            "nearest_policy_text": float(scores.policy_dense[rows].max()),
+            "nearest_centred": centred,
+            "dense_margin": _margin(scores.dense[rows]),
+            "lexical_max": float(np.log1p(lexical.max())),
+            "lexical_margin": float(np.log1p(_margin(lexical))),
+            "fused_margin": _margin(fused[rows]),
+            "coverage": coverage,
+            "asks_figure": float(asks_for_figure(q.text, q.lang)),
+            "figure_missing": float(figure_missing),
+            "asks_other_detail": float(any(d not in FIGURE_DETAILS for d in q.details)),
+            "private": float(q.private),
+            "other_year": float(q.other_year),
+            "foreign_place": float(q.foreign_place),
+            "illegal": float(q.illegal),
+            "log_length": float(np.log(max(1, len(q.text)))),
+            "english": float(q.lang == "en"),
+            "wants_list": float(q.wants_list),
+            "asks_who": float(q.asks_who),
+        }
 
-    def covered(self, confidence: float) -> bool:
-        return confidence >= self.threshold
+    def judge(self, features: dict[str, float], vector: np.ndarray) -> Judgement:
+        cal = self.calibration
+        if cal is None:
+            raise ModelError("no answerability calibration loaded; run `policybot calibrate`")
+        named = np.array([features[name] for name in FEATURES])
+        p = cal.probabilities(cal.inputs(named, np.asarray(vector).reshape(1, -1)))[0]
+        if p[0] >= cal.threshold:
+            outcome = "answered"
+        else:
+            outcome = "not_stated" if p[1] >= p[2] else "out_of_scope"
+        return Judgement(outcome, float(p[0]), features["relevance"])
 
-    def list_window(self, confidence: float) -> bool:
+    @property
+    def review_below(self) -> float:
+        """Answers under this P(answered) are worth a staff review."""
+        return self.calibration.review_below if self.calibration is not None else 1.0
+
+    def list_window(self, relevance: float) -> bool:
         """Broad enough to be a topic's list rather than one task's answer."""
-        return self.threshold - LIST_MARGIN <= confidence < self.threshold + LIST_UPPER
+        return RELEVANCE_LEVEL - LIST_MARGIN <= relevance < RELEVANCE_LEVEL + LIST_UPPER

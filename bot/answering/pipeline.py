@@ -1,10 +1,11 @@
 """The service object: holds the loaded index and model, and answers questions.
 
 Flow of a question (PolicyBot.ask → _answer):
+  reading.QuestionReader.read (invisible characters, traditional script, misspelt policy words) →
   cues.read_question (its wording, once) → routing.route (what it asks for) →
   Retriever.scores/fused (BM25 + dense over the policy text and the example questions) →
-  Answerability.confidence → routing.decide (the final kind, once) → compose.* (quotes and
-  templates around structured fields) → a typed Answer.
+  Answerability.features/judge (the learned decision) → routing.decide (the final kind, once) →
+  compose.* (quotes and templates around structured fields) → a typed Answer.
 The HTTP API, the CLI and the eval runner all call this one object.
 """
 
@@ -16,12 +17,15 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from bot.answering import compose
-from bot.answering.answerability import Answerability
+from bot.answering.answerability import Answerability, Calibration
 from bot.answering.browse import Browser
-from bot.answering.cues import read_question
+from bot.answering.cues import LAST_TASK, QuestionFeatures, read_question
+from bot.answering.reading import PlaceNames, QuestionReader
 from bot.answering.routing import NameMatchers, Route, decide, needs_answerability, route
 from bot.answering.types import SYSTEMS, Answer, TaskHit
 from bot.corpus.records import Corpus
@@ -31,7 +35,7 @@ from bot.embedding.encoder import QueryEncoder
 from bot.errors import InvalidInput
 from bot.retrieval import store
 from bot.retrieval.chunks import category_title
-from bot.retrieval.retriever import Retriever
+from bot.retrieval.retriever import Retriever, Scores
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,8 +60,40 @@ def _name_matchers(corpus: Corpus, settings: Settings) -> tuple[NameMatchers, Su
     return names, SurfaceMatcher(vocab.glossary)
 
 
+def _policy_words(loaded: store.LoadedIndex, corpus: Corpus, settings: Settings) -> set[str]:
+    """The words misspellings are recovered towards: the policy's text, its quoted names, and the
+    names of its departments and topics (not the example questions, whose everyday words would
+    pull everyday words towards them)."""
+    words: set[str] = set()
+    for chunk in loaded.chunks:
+        words.update(loaded.tokenizer(chunk.text))
+        words.update(re.findall(r"“([^”]{2,8})”", chunk.text))
+    for d in corpus.departments:
+        words.update((d.name, *d.aliases))
+    vocab = load_vocabulary(settings.corpus_dir)
+    for section in (vocab.departments, vocab.categories):
+        for name, forms in section.items():
+            words.update((name, *forms))
+    words.update(vocab.glossary)
+    return words
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One question's retrieval, and the answerability features of a question that needs them."""
+
+    scores: Scores
+    fused: np.ndarray
+    ranked: np.ndarray  # task rows, best first
+    category: str | None  # the topic a list question naming none is taken to ask about
+    features: dict[str, float] | None
+
+
 class PolicyBot:
-    def __init__(self, settings: Settings, loaded: store.LoadedIndex, encoder, corpus: Corpus):
+    def __init__(
+        self, settings: Settings, loaded: store.LoadedIndex, encoder, corpus: Corpus, calibration: Calibration | None
+    ):
+        """`calibration` None builds a service that cannot judge answerability: only for fitting one."""
         self.settings = settings
         self.index = loaded
         self.corpus = corpus
@@ -68,20 +104,29 @@ class PolicyBot:
         self.names, glossary = _name_matchers(corpus, settings)
         self.retriever = Retriever(loaded, self.encoder, glossary)
         rows = self.retriever.task_rows
-        self.answerability = Answerability(loaded, rows, {int(r): loaded.chunks[r].category for r in rows})
+        categories = {int(r): loaded.chunks[r].category for r in rows}
+        self.answerability = Answerability(loaded, rows, categories, calibration)
+        self.places = PlaceNames("\n".join(c.text for c in loaded.chunks))
+        self.reader = QuestionReader(_policy_words(loaded, corpus, settings))
         self.browse = Browser(loaded, corpus, self.retriever.task_chunk, self.names.departments, settings.max_question_chars)
         self._answers: OrderedDict[tuple, Answer] = OrderedDict()
         self._answers_lock = threading.Lock()
 
     @classmethod
-    def load(cls, settings: Settings) -> "PolicyBot":
+    def load(cls, settings: Settings, calibrated: bool = True) -> "PolicyBot":
+        """The service from the built index and the prepared model; with `calibrated`, the
+        answerability calibration too, which must have been made for the index's model."""
         from bot.corpus import load_corpus
 
         started = time.perf_counter()
         loaded = store.load(settings)
+        calibration = None
+        if calibrated:
+            calibration = Calibration.load(settings.calibration_file)
+            calibration.check(loaded.manifest["model"], int(loaded.manifest["dim"]))
         encoder = model.load(settings)
         corpus = load_corpus(settings.corpus_dir)
-        bot = cls(settings, loaded, encoder, corpus)
+        bot = cls(settings, loaded, encoder, corpus, calibration)
         bot.encoder.encode("warm-up")  # first forward pass allocates; keep it off the first request
         log.info("policybot ready in %.1fs", time.perf_counter() - started)
         return bot
@@ -146,44 +191,82 @@ class PolicyBot:
         chunks = self.index.chunks
         return [compose.task_hit(chunks[r], self._titles[chunks[r].doc], float(scores[r])) for r in rows]
 
+    def evidence(self, text: str) -> tuple[Route, Evidence | None]:
+        """What the answerability decision sees for one question (None for questions answered by
+        their structure): used to fit the decision on the eval set, and by _answer."""
+        q = self._read(text)
+        r = route(q, self.names)
+        if r.instruction or r.kind in ("task_number", "out_of_scope"):
+            return r, None
+        return r, self._evidence(q, r)
+
+    def _evidence(self, q: QuestionFeatures, r: Route) -> Evidence:
+        scores = self.retriever.scores(q.text, q.lang)
+        fused = self.retriever.fused(q.text, scores, q.lang)
+        ranked = self.retriever.ranked_task_rows(fused)
+        features, category = None, None
+        if needs_answerability(r):
+            category = self.answerability.dominant_category(ranked) if r.kind == "content" and q.wants_list else None
+            features = self.answerability.features(q, scores, fused, ranked, category)
+        return Evidence(scores, fused, ranked, category, features)
+
+    def _read(self, text: str) -> QuestionFeatures:
+        """The question as read (typing slips mended) and every cue of its wording, once."""
+        read = self.reader.read(text)
+        malice = self.answerability.calibration.malice if self.answerability.calibration else None
+        return replace(
+            read_question(read),
+            foreign_place=self.places.names_foreign_place(read),
+            malice=malice.judge(read) if malice is not None else None,
+        )
+
     def _answer(self, text: str, top_k: int, system: str) -> Answer:
-        q = read_question(text)
+        q = self._read(text)
         if system != "full":
             # Baselines: one ranking, no routing, no refusal.
-            scores = self.retriever.scores(text, "zh")
+            scores = self.retriever.scores(q.text, "zh")
             ranking = scores.lexical if system == "bm25" else scores.dense
             rows = self.retriever.ranked_task_rows(ranking)[:top_k]
             return compose.single("content", self._hits(rows, ranking), "zh", top_k)
         r = route(q, self.names)
+        if r.instruction:
+            return compose.refused_instruction(list(self._titles.values()), r.lang)
+        if r.kind == "out_of_scope":  # refused by its wording alone
+            return compose.refusal(list(self._titles.values()), r.lang)
         if r.kind == "task_number":
             return self._task_number(r)
-        scores = self.retriever.scores(text, q.lang)
-        fused = self.retriever.fused(text, scores, q.lang)
-        ranked = self.retriever.ranked_task_rows(fused)
+        e = self._evidence(q, r)
         confidence = None
-        if needs_answerability(r):
-            category = self.answerability.dominant_category(ranked) if r.kind == "content" and q.wants_list else None
-            confidence = self.answerability.confidence(q, scores, ranked, category)
-            in_window = category is not None and self.answerability.list_window(confidence)
-            r = decide(r, self.answerability.covered(confidence), category if in_window else None)
+        if e.features is not None:
+            judgement = self.answerability.judge(e.features, e.scores.vector)
+            confidence = round(judgement.p_answered, 4)
+            in_window = e.category is not None and self.answerability.list_window(judgement.relevance)
+            r = decide(r, judgement.outcome, e.category if in_window else None)
         if r.kind == "department_tasks":
-            hits = [h for h in self._hits(ranked, fused) if r.department in h.departments]
+            hits = [h for h in self._hits(e.ranked, e.fused) if r.department in h.departments]
             heading = f"{r.department}牵头（含共同牵头）的任务"
             return compose.task_list(r.kind, heading, hits, [r.department], r.lang, f"Tasks led by {r.department}")
         if r.kind == "category_tasks":
-            hits = [h for h in self._hits(ranked, fused) if h.category == r.category]
+            hits = [h for h in self._hits(e.ranked, e.fused) if h.category == r.category]
             depts = list(dict.fromkeys(d for h in hits for d in h.departments))
             heading = f"{r.category}方面的任务"
             return compose.task_list(r.kind, heading, hits, depts, r.lang, f"Measures on {r.category}")
-        confidence = round(confidence, 4)
         if r.kind == "out_of_scope":
             return compose.refusal(list(self._titles.values()), r.lang, confidence)
-        return compose.single(r.kind, self._hits(ranked[:top_k], fused), r.lang, top_k, confidence)
+        best = self._hits(e.ranked[:top_k], e.fused)
+        if r.kind == "not_stated":
+            return compose.not_stated(best[0], q.text, r.lang, confidence)
+        return compose.single(r.kind, best, r.lang, top_k, confidence)
 
     def _task_number(self, r: Route) -> Answer:
-        for doc in self._docs:
-            if (doc.id, r.task) in self.retriever.task_chunk:
-                chunk = self.index.chunks[self.retriever.task_chunk[(doc.id, r.task)]]
-                return compose.single("task_number", [compose.task_hit(chunk, doc.title, 1.0)], r.lang, 1)
         doc = self._docs[0]
-        return compose.unknown_task(r.task, len(doc.tasks), doc.title, r.lang)
+        count = len(doc.tasks)
+        numbers = [count if n == LAST_TASK else n for n in r.tasks]
+        known = [n for n in numbers if (doc.id, n) in self.retriever.task_chunk]
+        if not known:
+            return compose.unknown_task(numbers[0], count, doc.title, r.lang)
+        chunks = self.index.chunks
+        hits = [compose.task_hit(chunks[self.retriever.task_chunk[(doc.id, n)]], doc.title, 1.0) for n in known]
+        if len(hits) == 1:
+            return compose.single("task_number", hits, r.lang, 1)
+        return compose.numbered_tasks(hits, r.lang)

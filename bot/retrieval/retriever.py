@@ -26,6 +26,7 @@ class Scores:
 
     lexical: np.ndarray
     dense: np.ndarray  # a task is as close as its policy text or its nearest example question
+    policy_dense: np.ndarray  # the policy text alone
     vector: np.ndarray  # the question's embedding
 
 
@@ -43,13 +44,14 @@ class Retriever:
 
     def scores(self, question: str, lang: str = "zh") -> Scores:
         vector = self.encoder.encode(question)
-        dense = self.index.dense.scores(vector)[0]
+        policy_dense = self.index.dense.scores(vector)[0]
+        dense = policy_dense.copy()
         if self.index.example_dense is not None:
             # A task is as close as its policy text or the nearest way users ask about it.
             np.maximum.at(dense, self._example_rows, self.index.example_dense.scores(vector)[0])
         # English shares no words with the Chinese text: search lexically on its glossary terms.
         lexical_query = " ".join(self.glossary.find(question)) if lang == "en" else question
-        return Scores(self.index.lexical.scores(lexical_query), dense, vector)
+        return Scores(self.index.lexical.scores(lexical_query), dense, policy_dense, vector)
 
     def fused(self, question: str, scores: Scores, lang: str) -> np.ndarray:
         """The hybrid ranking score of every chunk."""
