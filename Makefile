@@ -16,7 +16,7 @@ run: index
 test: index browser lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# A newcomer's first loop: every test that needs neither the model nor the index, in about a minute.
+# A newcomer's first loop: every test that needs neither the model nor the index.
 test-fast: setup lint-imports
 	$(PY) -m pytest -m "not model" $(PYTEST_ARGS)
 

@@ -123,6 +123,11 @@ def test_log_views_and_promote(admin, live_server, policy_bot):
     attention = admin.get("/api/admin/log/attention", params={"threshold": 2.0}).json()
     assert set(attention) == {"unanswered", "low_confidence"}
     assert any(item["id"] == logged["id"] for item in attention["low_confidence"])
+    # Without a threshold, the service's own review line (from its calibration) is used.
+    default = admin.get("/api/admin/log/attention")
+    assert default.status_code == 200 and set(default.json()) == {"unanswered", "low_confidence"}
+    line = policy_bot.answerability.review_below
+    assert all(item["score"] < line for item in default.json()["low_confidence"])
 
     etag = current_etag(admin)
     body = {"kind": "department", "split": "test", "tasks_any": [6], "departments": policy_bot.browse.task(6)["departments"]}

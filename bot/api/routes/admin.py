@@ -211,7 +211,7 @@ def log_attention(
         service = request.app.state.bot
         if service is None:
             raise IndexNotReady("服务正在加载，稍后再试，或给出 threshold / the service is still loading; retry or pass threshold")
-        threshold = service.answerability.low_confidence
+        threshold = service.answerability.review_below
     response.headers["Cache-Control"] = "no-store"
     return {
         "unanswered": qlog.unanswered(limit=limit),
