@@ -206,7 +206,9 @@ class PolicyBot:
         ranked = self.retriever.ranked_task_rows(fused)
         features, category = None, None
         if needs_answerability(r):
-            category = self.answerability.dominant_category(ranked) if r.kind == "content" and q.wants_list else None
+            # A list that names no topic is inferred from structure; never for another place or year.
+            broad = r.kind == "content" and q.wants_list and not q.elsewhere
+            category = self.answerability.dominant_category(ranked) if broad else None
             features = self.answerability.features(q, scores, fused, ranked, category)
         return Evidence(scores, fused, ranked, category, features)
 

@@ -389,3 +389,9 @@ def test_a_calibration_for_another_model_stops_the_service(tmp_path):
     other.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ModelError, match="policybot calibrate"):
         PolicyBot.load(settings.model_copy(update={"calibration_file": other}))
+
+
+def test_another_places_list_is_judged_not_listed(policy_bot):
+    # "有哪些" would make a topic's list of it; another district's policy is not this plan's topic.
+    result = policy_bot.ask("苏州高新区的人才补贴有哪些").to_dict()
+    assert result["kind"] not in ("category_tasks", "department_tasks")
