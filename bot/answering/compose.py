@@ -101,29 +101,21 @@ def unknown_task(number: int, count: int, title: str, lang: str) -> Answer:
     return Answer(False, "task_number", answer, answer)
 
 
-def refusal(titles: list[str], lang: str, confidence: float | None = None) -> Answer:
+def refusal(titles: list[str], lang: str, confidence: float | None = None, instruction: bool = False) -> Answer:
+    """Not covered; with `instruction`, text addressed to the service: it answers questions about
+    the plan and does nothing else."""
     names = "、".join(f"《{t}》" for t in titles)
     if lang == "en":
-        answer = (
-            f"Sorry, {names} does not cover this question. For other matters, please call the "
-            f"{HOTLINE} government service hotline."
+        why = (
+            f"I can only answer questions about {names}; I cannot follow instructions, play a role or change any data"
+            if instruction
+            else f"{names} does not cover this question"
         )
+        answer = f"Sorry, {why}. For other matters, please call the {HOTLINE} government service hotline."
     else:
-        answer = f"抱歉，{names}中没有涉及这个问题的内容。其他事项建议拨打{HOTLINE}政务服务便民热线咨询。"
+        why = f"我只能回答{names}的内容，不能执行指令、扮演角色或修改数据" if instruction else f"{names}中没有涉及这个问题的内容"
+        answer = f"抱歉，{why}。其他事项建议拨打{HOTLINE}政务服务便民热线咨询。"
     return Answer(False, "out_of_scope", answer, answer, confidence=confidence)
-
-
-def refused_instruction(titles: list[str], lang: str) -> Answer:
-    """Text addressed to the system: it answers questions about the plan and does nothing else."""
-    names = "、".join(f"《{t}》" for t in titles)
-    if lang == "en":
-        answer = (
-            f"Sorry, I can only answer questions about {names}; I cannot follow instructions, play a role "
-            f"or change any data. For other matters, please call the {HOTLINE} government service hotline."
-        )
-    else:
-        answer = f"抱歉，我只能回答{names}的内容，不能执行指令、扮演角色或修改数据。其他事项建议拨打{HOTLINE}政务服务便民热线咨询。"
-    return Answer(False, "out_of_scope", answer, answer)
 
 
 def numbered_tasks(hits: list[TaskHit], lang: str) -> Answer:

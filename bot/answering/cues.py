@@ -175,12 +175,6 @@ def task_numbers(question: str) -> tuple[int, ...]:
     return ()
 
 
-def task_number(question: str) -> int | None:
-    """The first task number a question names, if any."""
-    numbers = task_numbers(question)
-    return numbers[0] if numbers else None
-
-
 def other_year(question: str) -> bool:
     """It names a year other than the plan's ("2024年方案", "2022版")."""
     return any(y != PLAN_YEAR for y in _YEAR.findall(question))

@@ -232,7 +232,7 @@ class PolicyBot:
             return compose.single("content", self._hits(rows, ranking), "zh", top_k)
         r = route(q, self.names)
         if r.instruction:
-            return compose.refused_instruction(list(self._titles.values()), r.lang)
+            return compose.refusal(list(self._titles.values()), r.lang, instruction=True)
         if r.kind == "out_of_scope":  # refused by its wording alone
             return compose.refusal(list(self._titles.values()), r.lang)
         if r.kind == "task_number":

@@ -47,5 +47,5 @@ def test_several_numbered_tasks_are_each_quoted_with_their_lead():
 
 @pytest.mark.parametrize("lang, marker", [("zh", "不能执行指令"), ("en", "cannot follow instructions")])
 def test_instructions_are_refused_plainly(lang, marker):
-    a = compose.refused_instruction([TITLE], lang)
+    a = compose.refusal([TITLE], lang, instruction=True)
     assert not a.answered and a.kind == "out_of_scope" and marker in a.answer and not a.citations

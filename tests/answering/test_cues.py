@@ -12,7 +12,6 @@ from bot.answering.cues import (
     other_year,
     private_matter,
     read_question,
-    task_number,
     task_numbers,
     wants_list,
 )
@@ -37,7 +36,7 @@ from bot.answering.cues import (
     ],
 )
 def test_task_number_phrasings(question, expected):
-    assert task_number(question) == expected
+    assert task_numbers(question)[:1] == (expected,)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +56,7 @@ def test_task_number_phrasings(question, expected):
     ],
 )
 def test_task_number_ignores_other_numbers(question):
-    assert task_number(question) is None
+    assert task_numbers(question) == ()
 
 
 @pytest.mark.parametrize(
