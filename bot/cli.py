@@ -35,6 +35,8 @@ def cmd_model(args) -> int:
     if args.action == "prepare":
         path = model.prepare(settings, force=args.force)
         print(f"model ready: {path}")
+        if settings.engine == "onnx":
+            print(f"onnx export checked: {model.onnx_dir(settings)}")
     else:
         info = model.info(settings)
         _print_json(info) if args.json else print("\n".join(f"{k}: {v}" for k, v in info.items()))

