@@ -8,12 +8,12 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint-imports setup model index browser eval bench clean
+.PHONY: run test test-fast lint-imports setup model index browser services eval bench clean
 
 run: index
 	$(BOT) serve --host $(HOST) --port $(PORT)
 
-test: index browser lint-imports
+test: index browser services lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # A newcomer's first loop: every test that needs neither the model nor the index.
@@ -28,7 +28,7 @@ lint-imports: setup
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,postgres]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -44,6 +44,12 @@ index: model
 browser:
 	@command -v chromium >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+# Debian's redis-server, PostgreSQL and nginx, which the tests of shared state start on loopback
+# (the rate limit in Redis, the question log in PostgreSQL, two replicas behind nginx).
+services:
+	@command -v redis-server >/dev/null && command -v nginx >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server nginx-light postgresql >/dev/null; }
 
 eval: index
 	$(BOT) eval --split all --report eval/reports

@@ -32,3 +32,7 @@ class ModelError(PolicyBotError):
 def validation_problems(exc) -> str:
     """A pydantic ValidationError as one readable line: "field.path: message; ..."."""
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+
+
+class ConfigError(PolicyBotError):
+    """A setting names something that cannot be used (an unknown storage URI, a missing driver)."""

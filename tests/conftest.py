@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -129,3 +133,80 @@ def eval_file_original() -> Path:
     from bot.settings import get_settings
 
     return Path(get_settings().eval_file)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """A real redis-server (Debian's package) on a free loopback port, for the shared rate limit."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (`make services` installs Debian's redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workdir = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _local_postgres():
+    """Start a throw-away PostgreSQL on a Unix socket; None when this machine cannot."""
+    pytest.importorskip("psycopg")
+    bindir = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
+    initdb = shutil.which("initdb") or (bindir and str(bindir / "initdb"))
+    pg_ctl = shutil.which("pg_ctl") or (bindir and str(bindir / "pg_ctl"))
+    if not initdb or not os.path.exists(initdb) or not pg_ctl:
+        return None
+    prefix: list[str] = []
+    root = Path(tempfile.mkdtemp(prefix="qlog-pg-"))
+    if os.geteuid() == 0:  # the server refuses to run as root
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            return None
+        os.chown(root, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data = root / "data"
+    try:
+        subprocess.run([*prefix, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync"],
+                       check=True, capture_output=True, timeout=120)
+        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-w", "-l", str(root / "log"), "-o",
+                        f"-k {root} -c listen_addresses='' -p 54329", "start"],
+                       check=True, capture_output=True, timeout=60)
+    except (subprocess.SubprocessError, OSError):
+        shutil.rmtree(root, ignore_errors=True)
+        return None
+    return root, data, prefix, pg_ctl
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throw-away PostgreSQL server (Debian's package) on a Unix socket, for the shared question log."""
+    started = _local_postgres()
+    if started is None:
+        pytest.skip("no local PostgreSQL server could be started")
+    root, data, prefix, pg_ctl = started
+    yield f"postgresql+psycopg://postgres@/postgres?host={root}&port=54329"
+    subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True, timeout=60)
+    shutil.rmtree(root, ignore_errors=True)

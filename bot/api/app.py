@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, bot: object | None = None) -> F
     app.state.bot = bot
     app.state.load_error = None
     app.state.question_log = None
-    app.state.ask_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.ask_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage)
     app.state.eval_runs = EvalRuns(settings)
     app.state.frame_ancestors = frame_ancestors(settings.cors_origins)
 

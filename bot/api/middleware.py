@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 import time
 
 from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
+from limits.errors import ConfigurationError
+from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
@@ -14,6 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.api.errors import ApiError, error_response
 from bot.api.security import security_headers_for
+from bot.errors import ConfigError
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
 
@@ -106,19 +112,45 @@ def client_key(request: Request, trust_forwarded: bool) -> str:
     return request.client.host if request.client else "unknown"
 
 
-class RateLimiter:
-    """A moving one-minute window per client key; 0 or less disables the limit."""
+def _redact(uri: str) -> str:
+    """The storage URI without a password, for logs and error messages."""
+    return re.sub(r"//[^@/]*@", "//***@", uri)
 
-    def __init__(self, per_minute: int) -> None:
+
+def rate_limit_storage(uri: str) -> Storage:
+    """The `limits` storage a URI names; a clear error for an unknown scheme or a missing driver."""
+    try:
+        return storage_from_string(uri)
+    except ConfigurationError as exc:
+        raise ConfigError(f"rate_limit_storage {_redact(uri)!r} cannot be used: {exc}") from exc
+
+
+class RateLimiter:
+    """A moving one-minute window per client key; 0 or less disables the limit.
+
+    The counters live where `storage_uri` says (a `limits` storage URI): `memory://` keeps them in
+    this worker, `redis://host:port/db` shares them between workers and replicas.
+    """
+
+    def __init__(self, per_minute: int, storage_uri: str = "memory://") -> None:
         self.item = RateLimitItemPerMinute(per_minute) if per_minute > 0 else None
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.storage_uri = storage_uri
+        self.limiter = MovingWindowRateLimiter(rate_limit_storage(storage_uri))
+        self._last_warning = -math.inf
 
     def check(self, key: str) -> None:
         if self.item is None:
             return
-        if self.limiter.hit(self.item, "ask", key):
+        try:
+            if self.limiter.hit(self.item, "ask", key):
+                return
+            reset_at, _ = self.limiter.get_window_stats(self.item, "ask", key)
+        except Exception as exc:  # the shared store is down: answering beats refusing everyone
+            now = time.monotonic()
+            if now - self._last_warning > 60:  # once a minute, not once a request
+                self._last_warning = now
+                _log.warning("rate-limit storage %s unavailable, requests let through: %s", _redact(self.storage_uri), exc)
             return
-        reset_at, _ = self.limiter.get_window_stats(self.item, "ask", key)
         retry_after = max(1, math.ceil(reset_at - time.time()))
         raise ApiError(
             429,

@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from bot.api.app import create_app
+from bot.errors import ConfigError
 
 LIMIT = 3
 
@@ -46,3 +47,35 @@ def test_trusted_proxy_limits_each_forwarded_client(api_settings, policy_bot, st
 def test_default_app_limit_comes_from_settings(api_settings, policy_bot):
     app = create_app(api_settings(rate_limit_per_minute=60), bot=policy_bot)
     assert app.state.ask_limiter.item.amount == 60
+
+
+def test_replicas_share_one_limit_through_redis(api_settings, policy_bot, start_server, redis_url):
+    # Two app instances stand for two replicas behind one proxy: the limit is per client, not per replica.
+    settings = api_settings(rate_limit_per_minute=LIMIT, rate_limit_storage=redis_url)
+    first = start_server(create_app(settings, bot=policy_bot)).url
+    second = start_server(create_app(settings, bot=policy_bot)).url
+    statuses = [ask(base).status_code for base in (first, second, first)]
+    assert statuses == [200] * LIMIT
+    assert ask(second).status_code == 429
+    assert ask(first).status_code == 429
+
+
+def test_memory_storage_is_per_instance(api_settings, policy_bot, start_server):
+    settings = api_settings(rate_limit_per_minute=1)
+    first = start_server(create_app(settings, bot=policy_bot)).url
+    second = start_server(create_app(settings, bot=policy_bot)).url
+    assert ask(first).status_code == 200
+    assert ask(first).status_code == 429
+    assert ask(second).status_code == 200
+
+
+def test_unknown_storage_is_a_clear_error(api_settings, policy_bot):
+    with pytest.raises(ConfigError, match="rate_limit_storage 'nosuch://x' cannot be used"):
+        create_app(api_settings(rate_limit_storage="nosuch://x"), bot=policy_bot)
+
+
+def test_unreachable_redis_lets_requests_through(api_settings, policy_bot, start_server):
+    # Nothing listens on port 1: the limit cannot be counted, and the service keeps answering.
+    settings = api_settings(rate_limit_per_minute=1, rate_limit_storage="redis://127.0.0.1:1/0")
+    base = start_server(create_app(settings, bot=policy_bot)).url
+    assert [ask(base).status_code for _ in range(3)] == [200, 200, 200]

@@ -1,15 +1,9 @@
 """Tests for bot.ops.questionlog on a real SQLite file (and on a local PostgreSQL when one can be started)."""
 
-import os
-import pwd
-import shutil
 import sqlite3
-import subprocess
-import tempfile
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -287,47 +281,6 @@ def test_in_memory_database_is_shared_across_threads():
 def test_bad_configuration_is_a_clear_error(url, kw):
     with pytest.raises(InvalidInput):
         QuestionLog(url, **kw)
-
-
-def _local_postgres():
-    """Start a throw-away PostgreSQL on a Unix socket; None when this machine cannot."""
-    pytest.importorskip("psycopg")
-    bindir = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
-    initdb = shutil.which("initdb") or (bindir and str(bindir / "initdb"))
-    pg_ctl = shutil.which("pg_ctl") or (bindir and str(bindir / "pg_ctl"))
-    if not initdb or not os.path.exists(initdb) or not pg_ctl:
-        return None
-    prefix: list[str] = []
-    root = Path(tempfile.mkdtemp(prefix="qlog-pg-"))
-    if os.geteuid() == 0:  # the server refuses to run as root
-        try:
-            user = pwd.getpwnam("postgres")
-        except KeyError:
-            return None
-        os.chown(root, user.pw_uid, user.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    data = root / "data"
-    try:
-        subprocess.run([*prefix, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync"],
-                       check=True, capture_output=True, timeout=120)
-        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-w", "-l", str(root / "log"), "-o",
-                        f"-k {root} -c listen_addresses='' -p 54329", "start"],
-                       check=True, capture_output=True, timeout=60)
-    except (subprocess.SubprocessError, OSError):
-        shutil.rmtree(root, ignore_errors=True)
-        return None
-    return root, data, prefix, pg_ctl
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    started = _local_postgres()
-    if started is None:
-        pytest.skip("no local PostgreSQL server could be started")
-    root, data, prefix, pg_ctl = started
-    yield f"postgresql+psycopg://postgres@/postgres?host={root}&port=54329"
-    subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True, timeout=60)
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_postgresql_backend(postgres_url):
