@@ -14,9 +14,11 @@ passages (cosine >= MIN_COSINE, identical token ids); the check is written besid
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 import unicodedata
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -311,7 +313,9 @@ def export(st, model_dir: Path, target: Path, e5: E5File | None) -> Path:
     import onnx
 
     started = time.perf_counter()
-    tmp = target.parent / f".{target.name}.tmp"
+    # Per process: two processes preparing at once (workers, a test run beside a server) must not
+    # write into each other's files.
+    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -351,8 +355,15 @@ def export(st, model_dir: Path, target: Path, e5: E5File | None) -> Path:
                 f"the ONNX export does not match the model (min cosine {record['min_cosine']:.6f}, "
                 f"token ids equal: {record['token_ids_equal']}); not used. The check is in {failed}"
             )
-        shutil.rmtree(target, ignore_errors=True)
-        tmp.rename(target)
+        if target.exists():  # a stale export: move it aside so the swap stays one rename
+            old = target.parent / f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            target.rename(old)
+            shutil.rmtree(old, ignore_errors=True)
+        try:
+            tmp.rename(target)
+        except OSError:
+            if not (target / CHECK_FILE).is_file():  # another process finishing first is fine
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
