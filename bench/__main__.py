@@ -53,13 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     print("index build, cold (new process) ...", flush=True)
     cold = measure.cold_build(PROJECT_ROOT)
     print("model load, index build warm, embedding floor ...", flush=True)
-    build = measure.warm_build_and_floor(plan)
+    build = measure.warm_build_and_floor(PROJECT_ROOT, plan)
     build["cold_seconds"] = cold["seconds"]
     build["chunks_per_s_cold"] = round(build["chunks"] / cold["seconds"], 1)
     build["chunks_per_s_warm"] = round(build["chunks"] / build["warm_build_seconds"], 1)
     results["build"] = build
     print(f"  model {build['model_id']}, cold {cold['seconds']} s, warm {build['warm_build_seconds']} s, "
-          f"floor p50 {build['floor']['p50_ms']} ms", flush=True)
+          f"query embedding p50: onnx {build['floor_onnx']['p50_ms']} ms, torch {build['floor_torch']['p50_ms']} ms", flush=True)
 
     print("HTTP phases against `policybot serve` ...", flush=True)
     pool = QuestionPool(distinct_questions(PROJECT_ROOT))

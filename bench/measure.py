@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from bench import load
-from bench.questions import QuestionPool, search_prefixes, short_questions
+from bench.questions import QuestionPool, search_prefixes
 from bench.server import CpuShare, Server
 from bench.stats import summary_ms
 
@@ -64,10 +65,19 @@ def cold_build(project_root: Path) -> dict:
     return {"seconds": round(seconds, 2), "output": done.stdout.strip()}
 
 
-def warm_build_and_floor(plan: Plan) -> dict:
-    """In this process: load the model, build an index with it already loaded, then time single-query embeddings."""
-    import torch
+def engine_floor(project_root: Path, engine: str, n: int) -> dict:
+    """One query embedding at a time with `engine` alone in a fresh process (bench/engines.py)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.engines", "--engine", engine, "-n", str(n)],
+        cwd=project_root, capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{engine} embedding floor failed ({done.returncode}): {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
+
+def warm_build_and_floor(project_root: Path, plan: Plan) -> dict:
+    """In this process: load the serving encoder and build an index with it; then each engine's floor."""
     from bot.embedding import model
     from bot.retrieval import store as index
     from bot.settings import Settings
@@ -75,28 +85,22 @@ def warm_build_and_floor(plan: Plan) -> dict:
     with tempfile.TemporaryDirectory(prefix="policybot-bench-index-") as tmp:
         settings = Settings(index_dir=Path(tmp))
         started = time.perf_counter()
-        encoder = model.load(settings)
+        model.load(settings)
         model_load = time.perf_counter() - started
         started = time.perf_counter()
         manifest = index.build(settings)
         warm = time.perf_counter() - started
-
-    questions = short_questions(plan.floor + 10)
-    for q in questions[:10]:  # first passes allocate; keep them out of the floor
-        encoder.encode_query([q], convert_to_numpy=True, normalize_embeddings=True, batch_size=1)
-    times = []
-    with CpuShare() as cpu:
-        for q in questions[10:]:
-            started = time.perf_counter()
-            encoder.encode_query([q], convert_to_numpy=True, normalize_embeddings=True, batch_size=1)
-            times.append(time.perf_counter() - started)
+    # The baseline the serving path is held against: torch + sentence-transformers, measured in this run.
+    floors = {engine: engine_floor(project_root, engine, plan.floor) for engine in ("torch", "onnx")}
     return {
         "model_id": model.model_id(settings),
+        "engine": settings.engine,
         "model_load_seconds": round(model_load, 2),
         "chunks": manifest["chunks"],
         "warm_build_seconds": round(warm, 2),
-        "torch_threads": torch.get_num_threads(),
-        "floor": {**summary_ms(times), "other_cpu_pct": cpu.other_pct},
+        "floor": floors[settings.engine],
+        "floor_torch": floors["torch"],
+        "floor_onnx": floors["onnx"],
     }
 
 

@@ -1,6 +1,6 @@
 """`python -m bench.probe --port N`: the same app as `policybot serve`, plus GET /_bench/stats for profiling runs.
 
-The stats route reports the encoder's forward-pass counter, torch's thread count and the size of the
+The stats route reports the encoder's forward-pass counter, the engine and the size of the
 threadpool that runs the sync routes, so a profile can tell whether concurrent asks share forward passes.
 """
 
@@ -19,14 +19,13 @@ from bot.settings import get_settings
 
 async def _stats(request: Request) -> JSONResponse:
     import anyio.to_thread
-    import torch
 
     bot = request.app.state.bot
     limiter = anyio.to_thread.current_default_thread_limiter()
     return JSONResponse(
         {
             "batches": bot.encoder.batches if bot else None,
-            "torch_threads": torch.get_num_threads(),
+            "engine": request.app.state.settings.engine,
             "threadpool_tokens": limiter.total_tokens,
             "threadpool_borrowed": limiter.borrowed_tokens,
         }
