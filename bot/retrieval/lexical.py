@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import ChainMap
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -40,11 +41,31 @@ def corpus_terms(texts: Iterable[str]) -> set[str]:
     return terms
 
 
+_DEFAULT_LOCK = threading.Lock()  # jieba's lazy initialisation is not thread-safe
+
+
+def _overlay_tokenizer() -> jieba.Tokenizer:
+    """A jieba tokenizer that reads jieba's default dictionary in place and keeps its own additions apart.
+
+    A second jieba.Tokenizer would load its own copy of the 350k-word dictionary (~56 MB per
+    process); the questions' reader already holds the default one. Words added here go to the
+    first map of the ChainMap only, so the default dictionary, and every other user of it, is
+    unchanged, and this tokenizer segments exactly as a fresh one with the same words added.
+    """
+    with _DEFAULT_LOCK:
+        jieba.dt.check_initialized()
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ = ChainMap({}, jieba.dt.FREQ)
+    tokenizer.total = jieba.dt.total
+    tokenizer.initialized = True
+    return tokenizer
+
+
 class Tokenizer:
     """jieba search-mode tokens (a word and its parts), lower-cased, stopwords and punctuation dropped."""
 
     def __init__(self, user_words: Iterable[str] = ()):
-        self._jieba = jieba.Tokenizer()
+        self._jieba = _overlay_tokenizer()
         self._lock = threading.Lock()
         self.user_words = sorted(set(user_words))
         for word in self.user_words:

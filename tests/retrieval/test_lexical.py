@@ -103,3 +103,20 @@ def test_document_terms_of_the_real_index_match_its_chunks(policy_bot):
     terms = lexical.document_terms()
     for chunk, held in zip(policy_bot.index.chunks, terms, strict=True):
         assert held == frozenset(lexical.tokenizer(chunk.lexical_text) or ["∅"])
+
+
+def test_added_words_segment_as_a_fresh_tokenizer_and_leave_the_default_dictionary_alone():
+    import jieba
+
+    from bot.evaluation.evalset import load_evalset
+    from bot.settings import PROJECT_ROOT
+
+    words = ["企业注销", "全链通", "园区海关", "拿地即开工", "综合协调局"]
+    ours = Tokenizer(words)
+    fresh = jieba.Tokenizer()
+    for word in words:
+        fresh.add_word(word, freq=50000)
+    texts = [q.question.lower() for q in load_evalset(PROJECT_ROOT / "eval" / "questions.yaml")][:3000]
+    differing = [t for t in texts if ours._jieba.lcut_for_search(t) != fresh.lcut_for_search(t)]
+    assert not differing, differing[:3]
+    assert jieba.dt.FREQ.get("全链通") != 50000 and jieba.dt.FREQ.get("拿地即开工") is None
