@@ -50,10 +50,24 @@ def _open_question_log(settings: Settings):
     return QuestionLog(settings.question_log_url, settings.log_retention_days, client_salt=salt)
 
 
+def _clean_eval_set_temps(settings: Settings) -> None:
+    """Temp files of eval-set writes killed midway (kill -9) are removed at start."""
+    from bot.evaluation.evalcheck import clean_stale_temps
+
+    try:
+        removed = clean_stale_temps(settings.eval_file)
+    except OSError as exc:  # a read-only checkout: nothing can have been left by a write either
+        log.warning("could not clean eval-set temp files: %s", exc)
+        return
+    for path in removed:
+        log.warning("removed %s, left by an interrupted eval-set write", path.name)
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
     settings: Settings = app.state.settings
     app.state.question_log = _open_question_log(settings)
+    _clean_eval_set_temps(settings)
     if app.state.bot is None:
         # /healthz answers at once; /readyz turns ready when this thread has loaded model and index.
         app.state.loader = _load_in_background(app, settings)
