@@ -25,6 +25,24 @@ from bot.settings import Settings, get_settings
 log = logging.getLogger("policybot.api")
 
 
+class _PathOnly(logging.Filter):
+    """Access-log lines keep the path and drop the query string: console searches and any
+    parameter a client adds can hold what callers said (phone and ID numbers)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn's access record: (client address, method, path with query, HTTP version, status).
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (args[0], args[1], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def _keep_queries_out_of_the_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _PathOnly) for f in access.filters):
+        access.addFilter(_PathOnly())
+
+
 def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:
     def load() -> None:
         started = time.perf_counter()
@@ -82,6 +100,7 @@ async def _lifespan(app: FastAPI):
 def create_app(settings: Settings | None = None, bot: object | None = None) -> FastAPI:
     """Build the app. Without `bot`, the service is loaded in the background at startup."""
     settings = settings or get_settings()
+    _keep_queries_out_of_the_access_log()
     app = FastAPI(
         title="policybot",
         version=__version__,
