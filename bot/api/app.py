@@ -48,7 +48,12 @@ def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:
         started = time.perf_counter()
         try:
             from bot.answering.pipeline import PolicyBot
+            from bot.retrieval import store
 
+            reason = store.problem(settings)
+            if reason is not None:
+                app.state.loading = f"rebuilding the index: {reason}"
+                log.warning("the index must be rebuilt before serving: %s", reason)
             app.state.bot = PolicyBot.load(settings)
             log.info("service ready in %.1f s", time.perf_counter() - started)
         except Exception as exc:  # any failure must surface in /readyz, not kill the server
@@ -110,6 +115,7 @@ def create_app(settings: Settings | None = None, bot: object | None = None) -> F
     app.state.settings = settings
     app.state.bot = bot
     app.state.load_error = None
+    app.state.loading = "loading the model and the index"
     app.state.question_log = None
     app.state.ask_limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.eval_runs = EvalRuns(settings)

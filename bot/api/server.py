@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-import uvicorn
+import copy
 
-from bot.retrieval import store as index
+import uvicorn
+from uvicorn.config import LOGGING_CONFIG
+
 from bot.errors import InvalidInput
 from bot.settings import Settings
+
+
+def log_config() -> dict:
+    """uvicorn's logging, plus the service's own loggers (index rebuilds, loading) at INFO."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for name in ("bot", "policybot"):
+        config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
@@ -17,17 +27,20 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
         "proxy_headers": False,
         "server_header": False,
         "log_level": "info",
+        "log_config": log_config(),
     }
     if workers < 1:
         raise InvalidInput("--workers must be at least 1")
     if not 0 < port < 65536:
         raise InvalidInput("--port must be between 1 and 65535")
-    # Build a missing or stale index once, here, so that workers never race to rebuild it.
-    index.build(settings, if_stale=True)
+    # The index is not built here: the server binds first, so /healthz answers while the app's
+    # loader rebuilds a missing, stale or tampered index (logged with the reason; /readyz says why
+    # it is not ready). Workers share a build lock, so one rebuilds and the others load its result.
     if workers > 1:
         # Each worker process builds its own app (and loads the model) from the environment's settings.
         # The rate limit is then per worker. Loading the model keeps a worker too busy to answer the
-        # supervisor's 5 s default health ping, which would restart it in a loop; allow a minute.
+        # supervisor's 5 s default health ping, which would restart it in a loop; allow a minute
+        # (a rebuild holds the other workers at the build lock, not in a busy loop).
         uvicorn.run(
             "bot.api.app:create_app", factory=True, workers=workers, timeout_worker_healthcheck=60, **common
         )
