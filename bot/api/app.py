@@ -8,13 +8,14 @@ import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 
 from bot import __version__
 from bot.api.errors import install_error_handlers
 from bot.api.evalruns import EvalRuns
 from bot.api.middleware import (
     BodySizeLimitMiddleware,
+    HeadAsGetMiddleware,
+    JsonCORSMiddleware,
     RateLimiter,
     SecurityHeadersMiddleware,
 )
@@ -124,10 +125,12 @@ def create_app(settings: Settings | None = None, bot: object | None = None) -> F
     install_error_handlers(app)
 
     # Added innermost first: security headers wrap everything, CORS headers reach 413/429 answers too.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, read_timeout=settings.read_timeout_seconds)
+    app.add_middleware(HeadAsGetMiddleware)
+    # No list, no CORS headers: browsers then allow same-origin calls only.
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            JsonCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type"],

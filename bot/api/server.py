@@ -19,8 +19,27 @@ def log_config() -> dict:
     return config
 
 
+def server_options(read_timeout: float = 10.0) -> dict:
+    """Limits on what a client can hold: time to send a request head (the app limits the body the
+    same way), idle keep-alive, header size, concurrent connections. README: the reverse proxy's
+    equivalents."""
+    from bot.api.protocol import protocol_with
+
+    return {
+        "http": protocol_with(read_timeout),
+        "timeout_keep_alive": 5,
+        # The h11 parser's limit on a request head (httptools has its own fixed one).
+        "h11_max_incomplete_event_size": 16 * 1024,
+        # Beyond this many connections and tasks uvicorn answers 503 at once.
+        "limit_concurrency": 512,
+        "backlog": 2048,
+        "timeout_graceful_shutdown": 30,
+    }
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     common = {
+        **server_options(settings.read_timeout_seconds),
         "host": host,
         "port": port,
         # The app reads X-Forwarded-For itself, only when settings.trust_forwarded says so.
