@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import ctypes
+import ctypes.util
+import os
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
@@ -17,6 +20,31 @@ def log_config() -> dict:
     for name in ("bot", "policybot"):
         config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config
+
+
+# glibc malloc: a fixed mmap threshold (a freed tensor buffer goes back to the OS, instead of the
+# threshold rising until such buffers are carved out of the heap and fragment it) and few arenas
+# (one per thread otherwise: the thread pool and torch's threads each held freed memory).
+_MALLOC_ENV = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": str(256 * 1024), "MALLOC_TRIM_THRESHOLD_": str(1024 * 1024)}
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
+
+
+def tune_malloc() -> None:
+    """Keep resident memory from creeping up under concurrent asks of distinct questions. Set in
+    the environment for worker processes (glibc reads it at start) and by mallopt for this one."""
+    for name, value in _MALLOC_ENV.items():
+        os.environ.setdefault(name, value)
+    path = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(path) if path else None
+        mallopt = getattr(libc, "mallopt", None)
+    except OSError:
+        mallopt = None
+    if mallopt is None:  # not glibc: nothing to tune
+        return
+    mallopt(_M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"]))
+    mallopt(_M_MMAP_THRESHOLD, int(os.environ["MALLOC_MMAP_THRESHOLD_"]))
+    mallopt(_M_TRIM_THRESHOLD, int(os.environ["MALLOC_TRIM_THRESHOLD_"]))
 
 
 def server_options(read_timeout: float = 10.0) -> dict:
@@ -52,6 +80,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
         raise InvalidInput("--workers must be at least 1")
     if not 0 < port < 65536:
         raise InvalidInput("--port must be between 1 and 65535")
+    tune_malloc()
     # The index is not built here: the server binds first, so /healthz answers while the app's
     # loader rebuilds a missing, stale or tampered index (logged with the reason; /readyz says why
     # it is not ready). Workers share a build lock, so one rebuilds and the others load its result.

@@ -427,3 +427,13 @@ def test_markup_does_not_make_a_chinese_question_english(policy_bot, question):
     assert answer.kind == "department"
     assert answer.reply.startswith("根据")  # answered in Chinese
     assert answer.citations[0].task == 6
+
+
+def test_the_answer_cache_is_bounded(policy_bot, monkeypatch):
+    # Keyed by question text: distinct questions must not grow it past its bound.
+    from bot.answering import pipeline
+
+    monkeypatch.setattr(pipeline, "ANSWER_CACHE_SIZE", 5)
+    for i in range(12):
+        policy_bot.ask(f"第{i + 1}项是什么")
+    assert len(policy_bot._answers) <= 5
