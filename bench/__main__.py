@@ -37,8 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests per phase (about a minute)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory for latest.json and latest.md")
+    parser.add_argument("--soak", action="store_true", help="only the memory soak (32 clients); writes soak.json")
     args = parser.parse_args(argv)
     plan = measure.Plan.quick() if args.quick else measure.Plan()
+    if args.soak:
+        return _soak_only(plan, args.out)
 
     started = time.perf_counter()
     results: dict = {
@@ -73,7 +76,27 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.markdown(results))
     print(f"written: {js.relative_to(PROJECT_ROOT) if js.is_relative_to(PROJECT_ROOT) else js}, {md.name}")
-    return 0
+    return _soak_verdict(results["http"]["soak"])
+
+
+def _soak_verdict(soak: dict) -> int:
+    """Non-zero when memory grew more than MAX_GROWTH_PCT after the warm-up."""
+    verdict = "passed" if soak["passed"] else "FAILED"
+    print(f"soak {verdict}: RSS {soak['rss_before_mb']} -> {soak['rss_after_mb']} MB ({soak['growth_pct']}%, "
+          f"limit {soak['max_growth_pct']}%) over {soak['requests']} requests at {soak['clients']} clients, "
+          f"{soak['errors']} errors")
+    return 0 if soak["passed"] else 1
+
+
+def _soak_only(plan, out: Path) -> int:
+    import json
+
+    print(f"machine: {os.cpu_count()} cores, load average {_loadavg()}", flush=True)
+    soak = measure.soak_only(PROJECT_ROOT, QuestionPool(distinct_questions(PROJECT_ROOT)), plan)
+    soak["loadavg_end"] = _loadavg()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "soak.json").write_text(json.dumps(soak, indent=2), encoding="utf-8")
+    return _soak_verdict(soak)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Command line: `policybot corpus|model|index|ask|eval|serve`. Thin: every command calls the library."""
+"""Command line: `policybot corpus|model|index|ask|eval|eval-set|calibrate|serve`. Thin: every command calls the library."""
 
 from __future__ import annotations
 
@@ -90,6 +90,28 @@ def cmd_eval(args) -> int:
     return run_cli(args, get_settings())
 
 
+def cmd_eval_set(args) -> int:
+    from pathlib import Path
+
+    from bot.corpus import load_corpus
+    from bot.evaluation import evalcheck
+
+    settings = get_settings()
+    path = Path(args.file or settings.eval_file)
+    corpus = load_corpus(settings.corpus_dir)
+    result = evalcheck.repair(path, corpus) if args.repair else evalcheck.check(path, corpus)
+    if result.repaired:
+        print(f"repaired {path} (the original is kept as {result.backup})")
+    for problem in result.problems:
+        print(problem)
+    if result.ok:
+        print(f"{path}: ok")
+        return 0
+    if not args.repair:
+        print(f"{len(result.problems)} problem(s); `policybot eval-set check --repair` mends characters and text, not expectations")
+    return 1
+
+
 def cmd_calibrate(args) -> int:
     from bot.evaluation.calibrate import run_cli
 
@@ -140,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     e.add_argument("--report", help="write an HTML report under this directory")
     e.set_defaults(func=cmd_eval)
+
+    v = sub.add_parser("eval-set", help="check the eval set file (after a hand edit) and repair what can be repaired")
+    v.add_argument("action", choices=["check"])
+    v.add_argument("--file", help="eval set file (default: the eval_file setting)")
+    v.add_argument("--repair", action="store_true", help="mend characters YAML cannot hold; keeps the original as .bak-<time>")
+    v.set_defaults(func=cmd_eval_set)
 
     k = sub.add_parser("calibrate", help="fit the answerability decision on the eval set (writes its calibration file)")
     k.add_argument("--split", choices=["dev"], default="dev", help="the split it learns from; never test or blind")

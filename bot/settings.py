@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     # Salt for pseudonymising client addresses in the question log; empty: the admin token.
     log_client_salt: str = ""
     admin_token: str = ""
-    # Origins whose pages may call the API and frame the widget; empty allows any (development).
+    # Origins whose pages may call the API and frame the widget; empty: none, same origin only.
     cors_origins: list[str] = []
     rate_limit_per_minute: int = 60  # per client on /api/ask; 0 turns it off
     # Where the rate-limit counters live, as a `limits` storage URI: memory:// (per worker) or
@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # Take the client address from X-Forwarded-For (set only behind a trusted reverse proxy).
     trust_forwarded: bool = False
     max_body_bytes: int = 16384
+    # Seconds a client has to send a request head, and then its body (slow or half-sent requests).
+    read_timeout_seconds: float = 10.0
     max_question_chars: int = 500
     threads: int = 0  # intra-op threads of the encoder; 0: one per core
     # What runs the embedding model: "onnx" (onnxruntime, the export `policybot model prepare`

@@ -130,7 +130,13 @@ def illegal_intent(question: str) -> bool:
     return bool(_ILLEGAL_ZH.search(question) or _ILLEGAL_EN.search(question))
 
 
+# Tags and character references: a pasted <p style="font-family:Arial"> is not English words.
+_MARKUP = re.compile(r"<[^<>]{0,300}>|&(?:[A-Za-z]{2,10}|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});")
+
+
 def is_english(question: str) -> bool:
+    """Decided on the text without markup."""
+    question = _MARKUP.sub(" ", question)
     cjk = sum(1 for ch in question if "\u4e00" <= ch <= "\u9fff")
     latin = sum(1 for ch in question if ch.isascii() and ch.isalpha())
     return latin > 2 * cjk and latin >= 3

@@ -25,7 +25,7 @@ from bot.answering import compose
 from bot.answering.answerability import Answerability, Calibration
 from bot.answering.browse import Browser
 from bot.answering.cues import LAST_TASK, QuestionFeatures, read_question
-from bot.answering.reading import PlaceNames, QuestionReader
+from bot.answering.reading import PlaceNames, QuestionReader, strip_invisible
 from bot.answering.routing import NameMatchers, Route, decide, needs_answerability, route
 from bot.answering.types import SYSTEMS, Answer, TaskHit
 from bot.corpus.records import Corpus
@@ -148,7 +148,8 @@ class PolicyBot:
     def validate_question(self, question: object) -> str:
         if not isinstance(question, str):
             raise InvalidInput("question must be a string")
-        q = unicodedata.normalize("NFKC", question).strip()
+        # Invisible characters out first, so they change neither the answer nor the cache key.
+        q = unicodedata.normalize("NFKC", strip_invisible(question)).strip()
         if not q:
             raise InvalidInput("question is empty")
         if len(q) > self.settings.max_question_chars:

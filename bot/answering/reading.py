@@ -19,17 +19,16 @@ import jieba.posseg
 import opencc
 from pypinyin import lazy_pinyin
 
+from bot.corpus.invisible import strip_invisible
+
+__all__ = ["PlaceNames", "QuestionReader", "strip_invisible"]
+
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _LATIN_RUN = re.compile(r"[A-Za-z]{4,}")
 MIN_WORD = 2
 MAX_WORD = 6
 # jieba's dictionary holds some misspellings too, as very rare words (注消 3, 分种 3; 注销 80).
 RARE_WORD = 10
-
-
-def strip_invisible(text: str) -> str:
-    """Zero-width and other format characters (Unicode Cf) carry nothing a reader sees."""
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def _key(word: str) -> str:

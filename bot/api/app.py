@@ -8,13 +8,14 @@ import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 
 from bot import __version__
 from bot.api.errors import install_error_handlers
 from bot.api.evalruns import EvalRuns
 from bot.api.middleware import (
     BodySizeLimitMiddleware,
+    HeadAsGetMiddleware,
+    JsonCORSMiddleware,
     RateLimiter,
     SecurityHeadersMiddleware,
 )
@@ -25,12 +26,35 @@ from bot.settings import Settings, get_settings
 log = logging.getLogger("policybot.api")
 
 
+class _PathOnly(logging.Filter):
+    """Access-log lines keep the path and drop the query string: console searches and any
+    parameter a client adds can hold what callers said (phone and ID numbers)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn's access record: (client address, method, path with query, HTTP version, status).
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (args[0], args[1], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def _keep_queries_out_of_the_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _PathOnly) for f in access.filters):
+        access.addFilter(_PathOnly())
+
+
 def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:
     def load() -> None:
         started = time.perf_counter()
         try:
             from bot.answering.pipeline import PolicyBot
+            from bot.retrieval import store
 
+            reason = store.problem(settings)
+            if reason is not None:
+                app.state.loading = f"rebuilding the index: {reason}"
+                log.warning("the index must be rebuilt before serving: %s", reason)
             app.state.bot = PolicyBot.load(settings)
             log.info("service ready in %.1f s", time.perf_counter() - started)
         except Exception as exc:  # any failure must surface in /readyz, not kill the server
@@ -50,10 +74,24 @@ def _open_question_log(settings: Settings):
     return QuestionLog(settings.question_log_url, settings.log_retention_days, client_salt=salt)
 
 
+def _clean_eval_set_temps(settings: Settings) -> None:
+    """Temp files of eval-set writes killed midway (kill -9) are removed at start."""
+    from bot.evaluation.evalcheck import clean_stale_temps
+
+    try:
+        removed = clean_stale_temps(settings.eval_file)
+    except OSError as exc:  # a read-only checkout: nothing can have been left by a write either
+        log.warning("could not clean eval-set temp files: %s", exc)
+        return
+    for path in removed:
+        log.warning("removed %s, left by an interrupted eval-set write", path.name)
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
     settings: Settings = app.state.settings
     app.state.question_log = _open_question_log(settings)
+    _clean_eval_set_temps(settings)
     if app.state.bot is None:
         # /healthz answers at once; /readyz turns ready when this thread has loaded model and index.
         app.state.loader = _load_in_background(app, settings)
@@ -68,6 +106,7 @@ async def _lifespan(app: FastAPI):
 def create_app(settings: Settings | None = None, bot: object | None = None) -> FastAPI:
     """Build the app. Without `bot`, the service is loaded in the background at startup."""
     settings = settings or get_settings()
+    _keep_queries_out_of_the_access_log()
     app = FastAPI(
         title="policybot",
         version=__version__,
@@ -77,6 +116,7 @@ def create_app(settings: Settings | None = None, bot: object | None = None) -> F
     app.state.settings = settings
     app.state.bot = bot
     app.state.load_error = None
+    app.state.loading = "loading the model and the index"
     app.state.question_log = None
     app.state.ask_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage)
     app.state.eval_runs = EvalRuns(settings)
@@ -85,10 +125,12 @@ def create_app(settings: Settings | None = None, bot: object | None = None) -> F
     install_error_handlers(app)
 
     # Added innermost first: security headers wrap everything, CORS headers reach 413/429 answers too.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, read_timeout=settings.read_timeout_seconds)
+    app.add_middleware(HeadAsGetMiddleware)
+    # No list, no CORS headers: browsers then allow same-origin calls only.
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            JsonCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type"],

@@ -1,18 +1,22 @@
-"""Request body limit, the security-headers middleware and the per-client rate limit on /api/ask."""
+"""Request body limits, HEAD, the security-headers middleware, CORS refusals and the per-client rate limit on /api/ask."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
 import time
+from urllib.parse import urlsplit
 
 from limits import RateLimitItemPerMinute
 from limits.errors import ConfigurationError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.api.errors import ApiError, error_response
@@ -22,9 +26,12 @@ from bot.errors import ConfigError
 _log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
+DEFAULT_READ_TIMEOUT = 10.0
+
 
 class SecurityHeadersMiddleware:
-    """Adds the security headers to every HTTP response."""
+    """Adds the security headers to every HTTP response, and makes redirects to this site relative
+    (Starlette builds them from the client's Host header, which a client can set to anything)."""
 
     def __init__(self, app: ASGIApp, widget_frame_ancestors: str) -> None:
         self.app = app
@@ -42,9 +49,44 @@ class SecurityHeadersMiddleware:
                 for name, value in extra.items():
                     if name not in headers:
                         headers[name] = value
+                if 300 <= message["status"] < 400 and "location" in headers:
+                    target = urlsplit(headers["location"])
+                    if target.netloc and target.netloc == Headers(scope=scope).get("host", target.netloc):
+                        headers["location"] = target.path + (f"?{target.query}" if target.query else "")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HeadAsGetMiddleware:
+    """HEAD is answered wherever GET is: the GET response's status and headers, without its body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS handling, with a refused preflight in the JSON error shape."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        reason = bytes(response.body).decode("utf-8", "replace")
+        kept = {k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")}
+        return error_response(400, "cors_refused", f"跨域请求被拒绝 / cross-origin request refused: {reason}", headers=kept)
 
 
 class PayloadTooLarge(ApiError):
@@ -52,12 +94,19 @@ class PayloadTooLarge(ApiError):
         super().__init__(413, "payload_too_large", f"请求体超过 {limit} 字节 / request body exceeds {limit} bytes")
 
 
-class BodySizeLimitMiddleware:
-    """Rejects bodies over the limit: at once from Content-Length, or while reading a chunked body."""
+class RequestTimeout(ApiError):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, "request_timeout", f"请求体未在 {seconds:g} 秒内发完 / the request body was not sent within {seconds:g} s")
 
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+
+class BodySizeLimitMiddleware:
+    """Rejects bodies over the limit (at once from Content-Length, or while reading a chunked body)
+    and bodies not sent within the read timeout (a half-sent body would hold a worker forever)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES, read_timeout: float = DEFAULT_READ_TIMEOUT) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,11 +125,18 @@ class BodySizeLimitMiddleware:
 
         received = 0
         started = False
+        body_done = False
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:  # after the body: waiting for a disconnect is not bounded
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.read_timeout)
+            except asyncio.TimeoutError:
+                raise RequestTimeout(self.read_timeout) from None
             if message["type"] == "http.request":
+                body_done = not message.get("more_body", False)
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     # FastAPI re-raises HTTPException from body parsing, so the JSON handler answers.
@@ -95,10 +151,11 @@ class BodySizeLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except PayloadTooLarge as exc:
+        except (PayloadTooLarge, RequestTimeout) as exc:
             if started:
                 raise
-            await error_response(413, exc.code, exc.detail)(scope, receive, send)
+            headers = {"Connection": "close"} if isinstance(exc, RequestTimeout) else None
+            await error_response(exc.status_code, exc.code, exc.detail, headers=headers)(scope, receive, send)
 
 
 def client_key(request: Request, trust_forwarded: bool) -> str:

@@ -25,9 +25,11 @@ _PAGE_PATHS = {"/", "/console", "/admin", WIDGET_FRAME_PATH}
 
 
 def frame_ancestors(cors_origins: list[str]) -> str:
-    """Who may embed the widget frame: the CORS allowlist, or anyone when the list is empty (development)."""
-    if not cors_origins or "*" in cors_origins:
+    """Who may embed the widget frame: the CORS allowlist; with an empty list, pages of the same origin only."""
+    if "*" in cors_origins:
         return "*"
+    if not cors_origins:
+        return "'self'"
     return " ".join(["'self'", *cors_origins])
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +17,9 @@ from bot.answering.types import Kind, Lang
 from bot.corpus.records import Corpus, Task
 from bot.errors import Conflict, InvalidInput, NotFound, validation_problems
 from bot.corpus import load_corpus
-from bot.storage import atomic_write_text
+from bot.evaluation.evaltext import Loader as _Loader
+from bot.evaluation.evaltext import normalise_fields, scalar
+from bot.storage import atomic_write_text, remove_stale_temps
 
 # Output key order; also the order a reviewer reads a record in.
 FIELDS = (
@@ -39,8 +39,6 @@ Split = Literal["dev", "test", "blind"]
 # Kinds the service answers with answered: false (a task number outside the list is refused too).
 REFUSED_KINDS = ("out_of_scope", "not_stated")
 ID_PATTERN = re.compile(r"^q\d{4,}$")
-# The C loader when PyYAML was built with it: the set is re-read on every edit.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class EvalQuestion(BaseModel):
@@ -98,28 +96,6 @@ def load_evalset(path: Path) -> list[EvalQuestion]:
     return _parse(text, str(path))
 
 
-@lru_cache(maxsize=4096, typed=True)  # typed: True and 1 must not share an entry
-def _scalar(value, flow: bool = False) -> str:
-    """A YAML scalar: plain when it reads back unchanged, else a double-quoted (JSON) string."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    probe = f"[{text}]" if flow else text
-    try:
-        plain_ok = (
-            text == text.strip()
-            and "\n" not in text
-            and yaml.load(probe, Loader=_Loader) == ([text] if flow else text)
-        )
-    except yaml.YAMLError:
-        plain_ok = False
-    if plain_ok:
-        return text
-    return json.dumps(text, ensure_ascii=False)
-
-
 def dump_evalset(questions: list[EvalQuestion]) -> str:
     """Deterministic YAML: one block per record, keys in FIELDS order, short lists in flow style."""
     blocks = []
@@ -127,19 +103,41 @@ def dump_evalset(questions: list[EvalQuestion]) -> str:
         lines = []
         for key, value in q.to_record().items():
             if isinstance(value, list):
-                rendered = "[" + ", ".join(_scalar(v, flow=True) for v in value) + "]"
+                rendered = "[" + ", ".join(scalar(v, flow=True) for v in value) + "]"
             else:
-                rendered = _scalar(value)
+                rendered = scalar(value)
             lines.append(f"{'- ' if not lines else '  '}{key}: {rendered}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n" if blocks else "[]\n"
 
 
 def save_evalset(path: Path, questions: list[EvalQuestion]) -> str:
-    """Write atomically; return the new ETag."""
+    """Serialise, read back, and only then write atomically (keeping the file's mode); return the new ETag."""
     data = dump_evalset(questions)
+    verify_readback(questions, data)
     atomic_write_text(Path(path), data)
     return etag_of(data.encode("utf-8"))
+
+
+def verify_readback(questions: list[EvalQuestion], data: str) -> None:
+    """Refuse (naming the record and field) a serialisation that would not read back as `questions`."""
+    try:
+        if _parse(data, "eval set") == questions:
+            return
+    except InvalidInput:
+        pass
+    # One block per record, one line per field, as dump_evalset writes them: find the first field that differs.
+    for q, block in zip(questions, data.split("\n\n")):
+        expected = q.to_record()
+        for line in block.split("\n"):
+            key, _, rendered = line[2:].partition(": ")
+            try:
+                value = yaml.load(f"v: {rendered}", Loader=_Loader)["v"]
+            except (yaml.YAMLError, TypeError, KeyError):
+                value = None
+            if key in expected and value != expected[key]:
+                raise InvalidInput(f"{q.id}: field {key} cannot be saved as written; remove unusual characters from it")
+    raise InvalidInput("the eval set would not read back as written")
 
 
 def etag_of(data: bytes) -> str:
@@ -306,6 +304,8 @@ def update(
 
         corpus = load_corpus(get_settings().corpus_dir)
     with _locked(path):
+        # Every writer holds the lock, so a temp file seen here was left by a crashed write.
+        remove_stale_temps(path)
         data = path.read_bytes() if path.exists() else b""
         current = etag_of(data)
         if expected_etag is not None and expected_etag != current:
@@ -331,9 +331,14 @@ def _find(questions: list[EvalQuestion], qid: str) -> int:
     raise NotFound(f"no eval question {qid}")
 
 
+def normalise(q: EvalQuestion) -> EvalQuestion:
+    """The record with its text cleaned (evaltext.clean_text); the same record when already clean."""
+    return EvalQuestion.model_validate(normalise_fields(q.model_dump()))
+
+
 def _build(fields: dict) -> EvalQuestion:
     try:
-        return EvalQuestion.model_validate(fields)
+        return EvalQuestion.model_validate(normalise_fields(fields))
     except ValidationError as exc:
         raise InvalidInput(f"invalid eval question: {validation_problems(exc)}") from exc
 

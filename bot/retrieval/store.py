@@ -8,6 +8,7 @@ Nothing is pickled.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -15,6 +16,7 @@ import os
 import shutil
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -215,19 +217,82 @@ def _switch_current(root: Path, target: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def load(settings: Settings, rebuild: bool = True) -> LoadedIndex:
-    """Load the current index. A stale or corrupt one is rebuilt (or refused if rebuild=False)."""
+def problem(settings: Settings) -> str | None:
+    """Why the current index cannot be served as it is (missing, stale, tampered), or None."""
     reason = staleness(settings)
     if reason is None:
         try:
-            return _load_checked(settings)
+            verify_files(current_dir(settings).resolve(), read_manifest(settings) or {})
         except IndexNotReady as exc:
             reason = str(exc)
+    return reason
+
+
+def load(settings: Settings, rebuild: bool = True) -> LoadedIndex:
+    """Load the current index. A missing, stale or tampered one is rebuilt, with the reason logged
+    (or refused if rebuild=False); it is never served."""
+    try:
+        return _load_current(settings)
+    except IndexNotReady as exc:
+        reason = str(exc)
     if not rebuild:
         raise IndexNotReady(f"index not usable: {reason}; run `policybot index build`")
-    log.warning("rebuilding index: %s", reason)
-    build(settings)
+    with _build_lock(settings):
+        # Another worker may have rebuilt it while this one waited for the lock.
+        try:
+            return _load_current(settings)
+        except IndexNotReady as exc:
+            reason = str(exc)
+        log.warning("rebuilding index: %s", reason)
+        build(settings)
     return _load_checked(settings)
+
+
+def _load_current(settings: Settings) -> LoadedIndex:
+    reason = staleness(settings)
+    if reason is not None:
+        raise IndexNotReady(reason)
+    return _load_checked(settings)
+
+
+@contextmanager
+def _build_lock(settings: Settings):
+    """Workers of one server start together; one rebuilds, the others wait and load its result."""
+    try:
+        root = Path(settings.index_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        handle = open(root / ".build.lock", "a")
+    except OSError:  # a read-only index directory: building would fail anyway, with its own message
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+# Every version holds these; examples.faiss too when there are example questions. The lexical/
+# folder is whatever bm25s writes, and is covered by "every file on disk is listed".
+REQUIRED_FILES = ("chunks.json", "dense.faiss", "examples.json", "user_words.txt")
+
+
+def verify_files(directory: Path, manifest: dict) -> None:
+    """The manifest must list every file the index needs and every file the version holds, each
+    with its hash: a missing, unlisted or changed file refuses the index, whatever the map says."""
+    listed = manifest.get("files")
+    if not isinstance(listed, dict) or not listed:
+        raise IndexNotReady("the manifest lists no index files")
+    required = set(REQUIRED_FILES) | ({"examples.faiss"} if manifest.get("examples") else set())
+    unlisted_required = sorted(required - set(listed))
+    if unlisted_required:
+        raise IndexNotReady(f"the manifest does not list {', '.join(unlisted_required)}")
+    on_disk = {p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()} - {"manifest.json"}
+    extra = sorted(on_disk - set(listed))
+    if extra:
+        raise IndexNotReady(f"index file(s) not in the manifest: {', '.join(extra)}")
+    for rel, digest in sorted(listed.items()):
+        path = directory / rel
+        if not path.is_file() or _sha256_file(path) != digest:
+            raise IndexNotReady(f"index file {rel} is missing or corrupt")
 
 
 def _load_checked(settings: Settings) -> LoadedIndex:
@@ -235,10 +300,16 @@ def _load_checked(settings: Settings) -> LoadedIndex:
     manifest = read_manifest(settings)
     if manifest is None:
         raise IndexNotReady("manifest missing")
-    for rel, digest in manifest.get("files", {}).items():
-        path = directory / rel
-        if not path.is_file() or _sha256_file(path) != digest:
-            raise IndexNotReady(f"index file {rel} is missing or corrupt")
+    verify_files(directory, manifest)
+    try:
+        return _load_parts(directory, manifest)
+    except IndexNotReady:
+        raise
+    except Exception as exc:  # files that pass their hashes but a library still cannot read
+        raise IndexNotReady(f"index files unreadable: {type(exc).__name__}: {exc}") from exc
+
+
+def _load_parts(directory: Path, manifest: dict) -> LoadedIndex:
     chunks = [Chunk.from_dict(d) for d in json.loads((directory / "chunks.json").read_text(encoding="utf-8"))]
     dense = DenseIndex.load(directory / "dense.faiss")
     if dense.size != len(chunks) or dense.dim != manifest["dim"]:

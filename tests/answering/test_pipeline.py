@@ -395,3 +395,47 @@ def test_another_places_list_is_judged_not_listed(policy_bot):
     # "有哪些" would make a topic's list of it; another district's policy is not this plan's topic.
     result = policy_bot.ask("苏州高新区的人才补贴有哪些").to_dict()
     assert result["kind"] not in ("category_tasks", "department_tasks")
+
+
+# Characters that draw nothing: format characters, and blank letters and marks (Hangul fillers,
+# the braille blank, the combining grapheme joiner, variation selectors, Khmer inherent vowels).
+INVISIBLE = ["\u200b", "\u2060", "\ufeff", "\u00ad", "\u3164", "\u115f", "\u2800", "\u034f", "\u17b4", "\ufe0f", "\uffa0"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_invisible_characters_between_the_characters_change_nothing(policy_bot, char):
+    plain = policy_bot.ask("企业注销找哪个部门")
+    spaced = policy_bot.ask(char.join("企业注销找哪个部门"))
+    assert (spaced.kind, [c.task for c in spaced.citations]) == (plain.kind, [c.task for c in plain.citations])
+    assert spaced.question == char.join("企业注销找哪个部门")  # labelled with the caller's own text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        '<p style="font-family:Arial">企业注销找哪个部门</p>',
+        '<a href="https://example.com/help">企业注销</a>找哪个部门',
+        '<div class="question-text">企业注销找哪个部门</div>',
+        "&lt;strong&gt;企业注销找哪个部门&lt;/strong&gt;",
+    ],
+)
+def test_markup_does_not_make_a_chinese_question_english(policy_bot, question):
+    from bot.answering.cues import read_question
+
+    assert read_question(question).lang == "zh"
+    answer = policy_bot.ask(question)
+    assert answer.kind == "department"
+    assert answer.reply.startswith("根据")  # answered in Chinese
+    assert answer.citations[0].task == 6
+
+
+def test_the_answer_cache_is_bounded(policy_bot, monkeypatch):
+    # Keyed by question text: distinct questions must not grow it past its bound.
+    from bot.answering import pipeline
+
+    monkeypatch.setattr(pipeline, "ANSWER_CACHE_SIZE", 5)
+    with policy_bot._answers_lock:
+        policy_bot._answers.clear()  # earlier tests filled it towards the real bound
+    for i in range(12):
+        policy_bot.ask(f"第{i + 1}项是什么")
+    assert len(policy_bot._answers) <= 5

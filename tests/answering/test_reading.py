@@ -51,3 +51,7 @@ def test_real_words_are_left_alone(reader, question):
 def test_strip_invisible_keeps_visible_text():
     assert strip_invisible("a\u200bb\u2060c\u00add") == "abcd"
     assert strip_invisible("企业 注销\n") == "企业 注销\n"
+    # Blank letters and marks draw nothing either (they are not Unicode format characters).
+    assert strip_invisible("企\u3164业\u2800注\u034f销\ufe0f\U000e0020") == "企业注销"
+    # Emoji keep their joiners' visible parts; a question of only invisible characters is empty.
+    assert strip_invisible("\u200b\u3164\u2800") == ""

@@ -105,6 +105,20 @@ def test_invalid_records_are_422_with_details(admin):
     assert current_etag(admin) == etag  # nothing was written
 
 
+def test_a_question_with_a_line_separator_keeps_the_set_readable(admin, live_server):
+    # A public user can ask this; the staff member who adds it to the set must not break the set.
+    etag = current_etag(admin)
+    record = {"question": "企业开办找哪个部门\u2028谢谢", "kind": "out_of_scope", "note": "DEL\x7f NEL\x85 end"}
+    created = admin.post("/api/admin/questions", json=record, headers={"If-Match": etag})
+    assert created.status_code == 201, created.text
+    listed = admin.get("/api/admin/questions", params={"q": created.json()["question"]["id"]})
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["questions"] == [created.json()["question"]]
+    assert listed.json()["questions"][0]["note"] == "DEL NEL\n end"
+    gone = admin.delete(f"/api/admin/questions/{created.json()['question']['id']}", headers={"If-Match": listed.json()["etag"]})
+    assert gone.status_code == 200
+
+
 def test_log_views_and_promote(admin, live_server, policy_bot):
     question = "我想问一下公司注销具体找哪个部门办理"
     assert httpx.post(f"{live_server}/api/ask", json={"question": question}, timeout=30).status_code == 200
@@ -176,3 +190,11 @@ def test_evaluation_run_in_background(api_settings, policy_bot, start_server, tm
     assert "sandbox" in report.headers["content-security-policy"]
     assert httpx.get(f"{base}/api/admin/eval/reports/{run_id}/").status_code == 401
     assert client.get("/api/admin/eval/reports/no-such-run/").status_code == 404
+
+
+def test_temp_files_of_a_killed_write_are_removed_at_start(api_settings, policy_bot, start_server):
+    settings = api_settings()
+    leftover = Path(settings.eval_file).with_name(f".{Path(settings.eval_file).name}.x1y2z3ab.tmp")
+    leftover.write_text("- id: q0001\n  question: half a wri")
+    start_server(create_app(settings, bot=policy_bot))
+    assert not leftover.exists()

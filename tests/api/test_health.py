@@ -45,7 +45,7 @@ def test_cold_start_answers_health_at_once_and_turns_ready_after_loading(api_set
 
     first = httpx.get(f"{server.url}/readyz")
     if first.status_code == 503:
-        assert first.json() == {"status": "loading"}
+        assert first.json() == {"status": "loading", "reason": "loading the model and the index"}
         early = httpx.post(f"{server.url}/api/ask", json={"question": "第6项是什么"})
         if early.status_code == 503:
             assert early.json()["error"]["code"] == "not_ready"
@@ -60,3 +60,41 @@ def test_cold_start_answers_health_at_once_and_turns_ready_after_loading(api_set
     r = httpx.post(f"{server.url}/api/ask", json={"question": "第6项是什么"}, timeout=30)
     assert r.status_code == 200
     assert r.json()["citations"][0]["task"] == 6
+
+
+@pytest.mark.model
+def test_a_tampered_index_is_rebuilt_while_healthz_answers_and_readyz_says_why(api_settings, start_server, tmp_path, caplog):
+    """The manifest's file map emptied and chunks.json edited to name another department: the
+    server must not serve it. It rebuilds (logged with the reason) while /healthz answers."""
+    import json
+    import shutil
+
+    from bot.retrieval import store
+    from bot.settings import get_settings
+
+    real = store.current_dir(get_settings()).resolve()
+    version = tmp_path / "index" / real.name
+    shutil.copytree(real, version)
+    (tmp_path / "index" / "current").symlink_to(real.name)
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"] = {}
+    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    chunks = (version / "chunks.json").read_text(encoding="utf-8")
+    (version / "chunks.json").write_text(chunks.replace("行政审批局", "市场监管局"), encoding="utf-8")
+
+    caplog.set_level("WARNING")
+    server = start_server(create_app(api_settings(index_dir=tmp_path / "index")))
+    assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
+    ready = httpx.get(f"{server.url}/readyz", timeout=5)
+    assert ready.status_code == 503
+    assert ready.json()["reason"] == "rebuilding the index: the manifest lists no index files"
+    assert httpx.post(f"{server.url}/api/ask", json={"question": "企业注销找哪个部门"}, timeout=30).status_code == 503
+
+    deadline = time.monotonic() + 400
+    while httpx.get(f"{server.url}/readyz", timeout=5).status_code != 200:
+        assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200  # alive throughout the rebuild
+        assert time.monotonic() < deadline, "service did not become ready"
+        time.sleep(1)
+    answer = httpx.post(f"{server.url}/api/ask", json={"question": "企业注销找哪个部门"}, timeout=30).json()
+    assert answer["departments"][0] == "行政审批局"
+    assert any("rebuilding index: the manifest lists no index files" in r.getMessage() for r in caplog.records)

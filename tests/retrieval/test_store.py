@@ -195,6 +195,63 @@ def test_corrupt_file_is_refused_with_a_clear_message(copy_of_built, name):
     assert "policybot index build" in message
 
 
+def _tamper_manifest(settings, **changes) -> None:
+    path = _version_dir(settings) / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest.update(changes)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_emptied_file_map_and_edited_chunks_are_refused(copy_of_built):
+    settings = copy_of_built
+    _tamper_manifest(settings, files={})
+    chunks = _version_dir(settings) / "chunks.json"
+    chunks.write_text(chunks.read_text(encoding="utf-8").replace("行政审批局", "市场监管局"), encoding="utf-8")
+    with pytest.raises(IndexNotReady, match="lists no index files"):
+        index.load(settings, rebuild=False)
+    assert index.problem(settings) == "the manifest lists no index files"
+
+
+def test_emptied_file_map_and_truncated_faiss_are_refused_not_a_faiss_error(copy_of_built):
+    settings = copy_of_built
+    _tamper_manifest(settings, files={})
+    faiss_file = _version_dir(settings) / "dense.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])
+    with pytest.raises(IndexNotReady, match="policybot index build"):
+        index.load(settings, rebuild=False)
+
+
+def test_a_file_left_out_of_the_map_is_refused(copy_of_built):
+    settings = copy_of_built
+    files = json.loads((_version_dir(settings) / "manifest.json").read_text(encoding="utf-8"))["files"]
+    del files["lexical/vocab.index.json"]
+    _tamper_manifest(settings, files=files)
+    with pytest.raises(IndexNotReady, match="not in the manifest: lexical/vocab.index.json"):
+        index.load(settings, rebuild=False)
+
+
+def test_an_extra_or_missing_file_is_refused(copy_of_built):
+    settings = copy_of_built
+    extra = _version_dir(settings) / "lexical" / "extra.json"
+    extra.write_text("{}")
+    with pytest.raises(IndexNotReady, match="not in the manifest: lexical/extra.json"):
+        index.load(settings, rebuild=False)
+    extra.unlink()
+    files = json.loads((_version_dir(settings) / "manifest.json").read_text(encoding="utf-8"))["files"]
+    del files["examples.faiss"]
+    _tamper_manifest(settings, files=files)
+    (_version_dir(settings) / "examples.faiss").unlink()
+    with pytest.raises(IndexNotReady, match="does not list examples.faiss"):
+        index.load(settings, rebuild=False)
+
+
+def test_every_index_file_is_readable_by_other_users(built):
+    settings, _ = built
+    modes = {p.name: p.stat().st_mode & 0o777 for p in _version_dir(settings).rglob("*") if p.is_file()}
+    assert modes["manifest.json"] == modes["chunks.json"], modes
+    assert all(mode & 0o044 == 0o044 for mode in modes.values()), modes
+
+
 def test_corrupt_index_is_rebuilt_by_load(copy_of_built):
     settings = copy_of_built
     old = _version_dir(settings)

@@ -24,7 +24,7 @@ from bot.api.schemas import (
     PromoteRequest,
 )
 from bot.answering.cues import is_english
-from bot.errors import IndexNotReady
+from bot.errors import IndexNotReady, InvalidInput
 from bot.corpus import load_corpus
 
 _ERRORS = {code: {"model": ErrorBody} for code in (401, 404, 409, 422, 428)}
@@ -89,7 +89,11 @@ def list_questions(
     # ETag first: if the file changes before it is parsed, the older ETag makes the next edit fail safe (409).
     data = path.read_bytes() if path.exists() else b""
     etag = evalset.etag_of(data)
-    questions = evalset.load_evalset(path) if data else []
+    try:
+        questions = evalset.load_evalset(path) if data else []
+    except InvalidInput as exc:
+        # Only a hand edit can make it unreadable now: say how to mend it.
+        raise InvalidInput(f"{exc}\nrun `policybot eval-set check --repair` to mend it") from exc
     needle = q.strip().casefold()
     records = [
         rec.to_record()

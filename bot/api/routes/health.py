@@ -24,4 +24,6 @@ def readyz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ready", **state.bot.info()})
     if state.load_error:
         return JSONResponse({"status": "failed", "error": state.load_error}, status_code=503)
-    return JSONResponse({"status": "loading"}, status_code=503, headers={"Retry-After": "2"})
+    return JSONResponse(
+        {"status": "loading", "reason": getattr(state, "loading", "loading")}, status_code=503, headers={"Retry-After": "2"}
+    )
