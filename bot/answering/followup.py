@@ -32,7 +32,7 @@ _POINTER_EN = re.compile(r"\b(?:it|this|that|these|those|they|them)\b", re.I)
 _SHIFT_ZH = re.compile(r"^(?:那么?|那|还有|另外|而)?(?P<x>.+?)(?:呢|怎么样|如何)$")
 _SHIFT_LEAD_ZH = re.compile(r"^(?:那么|那)(?!个|些|项)(?P<x>.+)$")
 _SHIFT_EN = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+)$|^and\s+(?P<y>[^?]+)$", re.I)
-_LEADING_ZH = re.compile(r"^(?:那么|那|还有|另外|而且|再问一下|再问|顺便问一下|顺便问|请问)")
+_LEADING_ZH = re.compile(r"^(?:那么|那|还有|另外|而且|再问一下|再问|顺便问一下|顺便问|请问|想问|问问|问)")
 _TRAILING_MODAL = re.compile(r"(?:需要|要|得|能|可以|会)+$")
 
 

@@ -4,7 +4,7 @@ Splitting is conservative. A question is cut only at a sentence end, or at a com
 word that starts another request (还, 另外, 以及, also); after a verb of asking (了解, 咨询, 问问) a
 short enumeration ("减税和招人") is cut into its items. A part that leans on the one before it
 ("…？归谁？") keeps the question whole, and whether the cut stands is decided after answering
-(`accept`): only when the parts lead with different measures, so a single question with a comma
+(`accept`): only when the parts lead with measures of different topics, so a single question with a comma
 ("企业注销，找哪个部门？") stays one question.
 """
 
@@ -66,9 +66,10 @@ def candidate_parts(question: str) -> list[tuple[str, bool]]:
 def accept(answers: list[Answer]) -> bool:
     """The cut stands when at least two parts find a measure of the plan (answered, or a related
     measure that does not state what is asked), one of them answered, and those parts lead with
-    different tasks: then they were about different things."""
+    measures of different topics: then they were about different things. Two sentences about one
+    topic (用电 and 接电) stay one question."""
     grounded = [a for a in answers if a.answered or a.kind == "not_stated"]
     if len(grounded) < 2 or not any(a.answered for a in answers):
         return False
-    leads = [a.tasks[0] for a in grounded if a.tasks]
-    return len(set(leads)) == len(leads)
+    topics = [a.citations[0].section for a in grounded if a.citations]
+    return len(set(topics)) == len(topics)
