@@ -77,7 +77,9 @@ def form_of(question: str) -> Form:
         if topic:
             return Form("shift", rest, topic)
     text = _LEADING_ZH.sub("", core)
-    return Form("short" if len(core) <= SHORT_CHARS and not has_noun(subject(text)) else None, text)
+    own = subject(text)
+    # A subject of one character ("哪个部门管" leaves 管) is none.
+    return Form("short" if len(core) <= SHORT_CHARS and (len(own) < 2 or not has_noun(own)) else None, text)
 
 
 _NOUN_TAGS = ("n", "nr", "ns", "nt", "nz", "vn", "eng")

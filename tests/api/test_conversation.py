@@ -106,6 +106,9 @@ def test_a_question_with_a_comma_is_one_question(live_server):
     body = ask(live_server, "企业注销，找哪个部门？").json()
     assert "parts" not in body
     assert body["kind"] == "department" and body["tasks"][0] == 6
+    # A second sentence that only asks who (or asks more about the same topic) is the same question.
+    for question in ["企业注销能不能网上一次办完？哪个部门管？", "店里申请用电大概150千瓦，是走低压吗？外面接电的工程要不要我们自己找人建？"]:
+        assert "parts" not in ask(live_server, question).json(), question
 
 
 def test_an_enumeration_after_a_verb_of_asking_is_split(live_server):
