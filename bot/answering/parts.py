@@ -1,6 +1,6 @@
 """Multi-part questions: where a question asks about several things, its parts.
 
-Splitting is conservative. A question is cut only at a sentence end, or at a comma followed by a
+Splitting is conservative. A question is cut only at a comma or a sentence end followed by a
 word that starts another request (还, 另外, 以及, also); after a verb of asking (了解, 咨询, 问问) a
 short enumeration ("减税和招人") is cut into its items. A part that leans on the one before it
 ("…？归谁？") keeps the question whole, and whether the cut stands is decided after answering
@@ -18,14 +18,15 @@ from bot.answering.types import Answer
 MAX_PARTS = 4
 MAX_ITEM_CHARS = 8
 
-_SENTENCES = re.compile(r"[^。？！?!；;]+[。？！?!；;]*")
-_CONNECTOR_ZH = r"(?:还有|另外|此外|以及|同时|顺便|并且|而且|再|还|也)"
+# A new sentence starts a new part only when it opens with a word that starts another request: on
+# dev, "…？哪个部门管？" and two sentences about one topic are one question.
+_CONNECTOR_ZH = r"(?:还有|另外|此外|以及|同时|顺便|并且|而且|再问|还想|也想)"  # not 还/也/再 alone: 还能修复吗 is one question
 _ASK_ZH = r"(?:想|要|需要)?(?:了解|咨询|问问|问一下|打听|请教|知道)(?:一下)?(?:关于)?"
-_COMMA_SPLIT_ZH = re.compile(rf"[，,]\s*(?=(?:我们|我)?{_CONNECTOR_ZH})")
+_COMMA_SPLIT_ZH = re.compile(rf"(?:[，,]|(?<=[。？！?!；;]))\s*(?=(?:我们|我)?{_CONNECTOR_ZH})")
 _SELF_ZH = r"(?:我们公司|我们企业|我们单位|我公司|本公司|我司|我们|我)"
 _LEAD_ZH = re.compile(rf"^{_SELF_ZH}?{_CONNECTOR_ZH}*(?:想|要)?(?P<ask>{_ASK_ZH})?")
 _ITEMS_ZH = re.compile(r"以及|[和、及与]")
-_COMMA_SPLIT_EN = re.compile(r"[,;]\s*(?=and\s+also\b|also\b)|\s+and\s+also\s+", re.I)
+_COMMA_SPLIT_EN = re.compile(r"[,;]\s*(?=and\s+also\b|also\b)|\s+and\s+also\s+|(?<=[.?!])\s+(?=also\b|another\s+question\b)", re.I)
 _LEAD_EN = re.compile(r"^(?:and\s+)?also[,\s]+", re.I)
 
 
@@ -43,11 +44,11 @@ def candidate_parts(question: str) -> list[tuple[str, bool]]:
     it has one."""
     text = question.strip()
     if is_english(text):
-        pieces = [p for s in _SENTENCES.findall(text) for p in _COMMA_SPLIT_EN.split(s)]
+        pieces = _COMMA_SPLIT_EN.split(text)
         parts = [(_LEAD_EN.sub("", p).strip(" ,;"), False) for p in pieces]
     else:
         parts = []
-        for sentence in _SENTENCES.findall(text):
+        for sentence in [text]:
             for clause in _COMMA_SPLIT_ZH.split(sentence):
                 clause = clause.strip(" ，,")
                 lead = _LEAD_ZH.match(clause)
