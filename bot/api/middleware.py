@@ -189,8 +189,9 @@ class RateLimiter:
     this worker, `redis://host:port/db` shares them between workers and replicas.
     """
 
-    def __init__(self, per_minute: int, storage_uri: str = "memory://") -> None:
+    def __init__(self, per_minute: int, storage_uri: str = "memory://", name: str = "ask") -> None:
         self.item = RateLimitItemPerMinute(per_minute) if per_minute > 0 else None
+        self.name = name  # the counters' namespace: limits on one storage stay apart
         self.storage_uri = storage_uri
         self.limiter = MovingWindowRateLimiter(rate_limit_storage(storage_uri))
         self._last_warning = -math.inf
@@ -199,9 +200,9 @@ class RateLimiter:
         if self.item is None:
             return
         try:
-            if self.limiter.hit(self.item, "ask", key):
+            if self.limiter.hit(self.item, self.name, key):
                 return
-            reset_at, _ = self.limiter.get_window_stats(self.item, "ask", key)
+            reset_at, _ = self.limiter.get_window_stats(self.item, self.name, key)
         except Exception as exc:  # the shared store is down: answering beats refusing everyone
             now = time.monotonic()
             if now - self._last_warning > 60:  # once a minute, not once a request

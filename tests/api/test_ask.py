@@ -15,8 +15,14 @@ def ask(base, question, **extra):
     return httpx.post(f"{base}/api/ask", json={"question": question, **extra}, timeout=30)
 
 
+FIELDS = {"id", "question", "answered", "kind", "answer", "reply", "departments", "departments_en", "citations", "confidence", "tasks"}
+
+
 def check_contract(body):
-    assert set(body) == {"question", "answered", "kind", "answer", "reply", "departments", "citations", "confidence"}
+    assert set(body) == FIELDS
+    assert isinstance(body["id"], str) and len(body["id"]) >= 16
+    assert len(body["departments_en"]) == len(body["departments"])
+    assert body["tasks"] == list(dict.fromkeys(c["task"] for c in body["citations"] if c["task"] is not None))
     assert body["confidence"] is None or isinstance(body["confidence"], float)
     assert isinstance(body["answered"], bool)
     assert body["kind"] in KINDS
@@ -39,7 +45,9 @@ def test_answer_follows_the_contract_and_equals_the_service(live_server, policy_
     assert r.headers["content-type"].startswith("application/json")
     body = r.json()
     check_contract(body)
-    assert body == policy_bot.ask(question).to_dict()
+    # The id is new for every answer handed out; everything else is the service's answer.
+    expected = policy_bot.ask(question).to_dict()
+    assert {k: v for k, v in body.items() if k != "id"} == {k: v for k, v in expected.items() if k != "id"}
 
 
 def test_task_number_question_cites_that_task(live_server, policy_bot):
@@ -58,7 +66,8 @@ def test_top_k_bounds_the_cited_tasks(live_server):
     one = ask(live_server, "企业开办可以在家门口的便民服务中心办吗？", top_k=1).json()
     five = ask(live_server, "企业开办可以在家门口的便民服务中心办吗？", top_k=5).json()
     assert len(cited_tasks(one)) == 1
-    assert 1 < len(cited_tasks(five)) <= 5
+    # A ceiling: related tasks are cited only when near the best one (the relevance floor).
+    assert 1 <= len(cited_tasks(five)) <= 5
     assert cited_tasks(five)[0] == cited_tasks(one)[0]
 
 
