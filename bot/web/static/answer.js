@@ -1,0 +1,295 @@
+/* Renders one answer of POST /api/ask for the chat panel: lead department and next step first, lists as
+   grouped lists, each part of a multi-part question under its own heading, labels in the question's language. */
+(function () {
+  "use strict";
+
+  var LIST_OPEN = 8;        // list rows shown before "show all"
+  var LIST_KINDS = { department_tasks: true, category_tasks: true };
+
+  var TEXT = {
+    zh: {
+      badge: { out_of_scope: "政策未涉及", not_stated: "方案未写明", other: "未找到" },
+      depts: "负责部门", lead: "牵头", next: "下一步",
+      nextStep: function (d) { return "可联系牵头部门" + d + "办理，或拨打 12345 政务服务便民热线。"; },
+      hotline: ["如需进一步咨询，请拨打 ", " 政务服务便民热线。"],
+      sources: "政策原文", task: function (n) { return "第" + n + "项"; },
+      count: function (n) { return "共 " + n + " 项"; },
+      showAll: function (n) { return "显示全部 " + n + " 项"; }, showLess: "收起",
+      parts: function (n) { return "您的问题包含 " + n + " 个方面，逐一回答："; },
+      part: function (i) { return "第" + i + "部分"; },
+      noDept: "未写明牵头部门", sep: "、"
+    },
+    en: {
+      badge: { out_of_scope: "Not covered by the plan", not_stated: "Not stated in the plan", other: "Not found" },
+      depts: "Departments", lead: "Lead", next: "Next step",
+      nextStep: function (d) { return "Contact the lead department, " + d + ", or call the 12345 government service hotline."; },
+      hotline: ["For further help, call the ", " government service hotline."],
+      sources: "Policy text (Chinese original)", task: function (n) { return "Task " + n; },
+      count: function (n) { return n + (n === 1 ? " task" : " tasks"); },
+      showAll: function (n) { return "Show all " + n + " tasks"; }, showLess: "Show fewer",
+      parts: function (n) { return "Your question has " + n + " parts, answered one by one:"; },
+      part: function (i) { return "Part " + i; },
+      noDept: "no lead department stated", sep: ", "
+    }
+  };
+
+  // Task number -> {lead, category}, from GET /api/tasks, and Chinese -> English names when the server has them.
+  var catalog = { tasks: null, en: {} };
+
+  function loadCatalog() {
+    if (catalog.loading) return catalog.loading;
+    var get = function (url) {
+      return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) { return r.ok ? r.json() : {}; });
+    };
+    catalog.loading = Promise.all([get("/api/tasks"), get("/api/departments"), get("/api/categories")]).then(function (all) {
+      var tasks = {};
+      (all[0].tasks || []).forEach(function (t) {
+        tasks[t.number] = { lead: (t.departments || [])[0] || "", category: t.category || "", text: t.text || "" };
+      });
+      catalog.tasks = tasks;
+      (all[1].departments || []).concat(all[2].categories || []).forEach(function (d) {
+        if (d.name_en) catalog.en[d.name] = d.name_en;
+      });
+    }, function () { catalog.tasks = {}; });
+    return catalog.loading;
+  }
+
+  function el(tag, cls, text) {
+    var n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (text != null) n.textContent = text;
+    return n;
+  }
+
+  function isEnglish(question) {
+    return !/[\u3400-\u9fff]/.test(question || "") && /[A-Za-z]{2,}/.test(question || "");
+  }
+
+  // Text with every 12345 turned into a tel: link, so the hotline is one tap on a phone.
+  function withHotline(text) {
+    var frag = document.createDocumentFragment();
+    String(text).split(/(12345)/).forEach(function (piece) {
+      if (piece === "12345") {
+        var a = el("a", null, "12345");
+        a.href = "tel:12345";
+        frag.appendChild(a);
+      } else if (piece) {
+        frag.appendChild(document.createTextNode(piece));
+      }
+    });
+    return frag;
+  }
+
+  function paragraph(cls, text) {
+    var p = el("p", cls);
+    p.appendChild(withHotline(text));
+    return p;
+  }
+
+  function short(text, n) {
+    text = String(text || "").replace(/\s+/g, " ");
+    return text.length > n ? text.slice(0, n) + "…" : text;
+  }
+
+  // English names from the answer itself first (departments_en parallels departments), then the catalogue.
+  function namer(data, lang) {
+    var map = {};
+    if (lang === "en") {
+      Object.keys(catalog.en).forEach(function (k) { map[k] = catalog.en[k]; });
+      var zh = data.departments || [], en = data.departments_en || [];
+      zh.forEach(function (name, i) { if (en[i]) map[name] = en[i]; });
+    }
+    return function (name, withChinese) {
+      if (lang !== "en" || !map[name] || map[name] === name) return name;
+      return withChinese ? map[name] + " (" + name + ")" : map[name];
+    };
+  }
+
+  function uniqueCitations(data) {
+    var seen = {};
+    return (Array.isArray(data.citations) ? data.citations : []).filter(function (c) {
+      var key = c.task != null ? "t" + c.task : "x" + c.text;
+      if (seen[key]) return false;
+      seen[key] = true;
+      return true;
+    });
+  }
+
+  function isList(data, cites) {
+    if (!data.answered) return false;
+    if (LIST_KINDS[data.kind]) return cites.length >= 2;
+    return cites.length >= 5;
+  }
+
+  function departmentsBlock(data, t, name) {
+    var deps = Array.isArray(data.departments) ? data.departments : [];
+    var wrap = el("div", "lead-first");
+    if (!deps.length) return null;
+    var label = el("p", "label", t.depts);
+    wrap.appendChild(label);
+    var chips = el("ul", "depts");
+    chips.setAttribute("aria-label", t.depts);
+    deps.forEach(function (d, i) {
+      var li = el("li", "dept" + (i === 0 ? " lead" : ""));
+      if (i === 0) li.appendChild(el("span", "lead-tag", t.lead));
+      li.appendChild(document.createTextNode(name(d, true)));
+      chips.appendChild(li);
+    });
+    wrap.appendChild(chips);
+    return wrap;
+  }
+
+  // The answer's own lines, unless the list shows them better: then only its opening words.
+  function answerLines(data, list) {
+    var lines = String(data.answer || "").split(/\n+/).filter(function (l) { return l.trim(); });
+    if (!list) return lines;
+    var first = lines[0] || "";
+    var cut = first.search(/[：:]/);
+    var intro = cut > 0 && cut < 90 ? first.slice(0, cut + 1) : (first.length <= 90 ? first : "");
+    return intro ? [intro] : [];
+  }
+
+  // Tasks as a list: number, one line, lead department; grouped by topic (a department's tasks) or by
+  // lead department (a topic's tasks); rows past the first LIST_OPEN stay hidden until asked for.
+  function taskList(data, cites, t, name) {
+    var info = catalog.tasks || {};
+    var byTopic = data.kind === "department_tasks";
+    var groups = [], index = {};
+    cites.forEach(function (c) {
+      var known = info[c.task] || {};
+      var key = byTopic ? (known.category || String(c.section || "").split(" > ").pop()) : (known.lead || "");
+      if (!(key in index)) { index[key] = groups.length; groups.push({ key: key, rows: [] }); }
+      groups[index[key]].rows.push({ c: c, lead: known.lead || "" });
+    });
+    var box = el("div", "task-list");
+    var shown = 0, hidden = [];
+    groups.forEach(function (g) {
+      var sec = el("section", "group");
+      var heading = g.key ? name(g.key, true) : t.noDept;
+      sec.appendChild(el("h4", "group-title", heading));
+      var ul = el("ul", "rows");
+      g.rows.forEach(function (r) {
+        var li = el("li", "row");
+        li.appendChild(el("span", "task-no", r.c.task != null ? t.task(r.c.task) : "·"));
+        var line = el("span", "one-line", short(r.c.text, 60));
+        line.title = r.c.text;
+        li.appendChild(line);
+        if (!byTopic || r.lead !== (data.departments || [])[0]) {
+          li.appendChild(el("span", "row-lead", r.lead ? name(r.lead) : ""));
+        }
+        if (shown >= LIST_OPEN) { li.hidden = true; hidden.push(li); }
+        shown++;
+        ul.appendChild(li);
+      });
+      sec.appendChild(ul);
+      if (g.rows.length && ul.querySelectorAll("li:not([hidden])").length === 0) { sec.hidden = true; hidden.push(sec); }
+      box.appendChild(sec);
+    });
+    if (hidden.length) {
+      var more = el("button", "more", t.showAll(cites.length));
+      more.type = "button";
+      more.setAttribute("aria-expanded", "false");
+      more.addEventListener("click", function () {
+        var open = more.getAttribute("aria-expanded") !== "true";
+        hidden.forEach(function (n) { n.hidden = !open; });
+        more.setAttribute("aria-expanded", open ? "true" : "false");
+        more.textContent = open ? t.showLess : t.showAll(cites.length);
+      });
+      box.appendChild(more);
+    }
+    return box;
+  }
+
+  function citationsBlock(data, cites, t) {
+    var frag = document.createDocumentFragment();
+    frag.appendChild(el("p", "label", t.sources));
+    var said = String(data.answer || "");
+    cites.forEach(function (c, i) {
+      var d = el("details", "cite");
+      // Open the first quote only when the answer has not already quoted it.
+      if (i === 0 && said.indexOf(String(c.text || "").slice(0, 30)) < 0) d.open = true;
+      var s = el("summary");
+      if (c.task != null) s.appendChild(el("span", "task-no", t.task(c.task)));
+      if (c.section) {
+        // Sections arrive as a path ("一、… > （一）…"); the innermost heading is the useful part.
+        var sec = el("span", "section", String(c.section).split(" > ").pop());
+        sec.title = c.section;
+        s.appendChild(sec);
+      }
+      s.appendChild(el("span", "snippet", short(c.text, 28)));
+      d.appendChild(s);
+      var q = el("blockquote", "quote", c.text);
+      q.lang = "zh-CN";
+      d.appendChild(q);
+      frag.appendChild(d);
+    });
+    return frag;
+  }
+
+  // One answer object (the whole answer, or one part of it) into `b`.
+  function renderBody(b, data, lang) {
+    var t = TEXT[lang];
+    var name = namer(data, lang);
+    var cites = uniqueCitations(data);
+    var list = isList(data, cites);
+    var lines = answerLines(data, list);
+    var said = lines.join("\n");
+
+    if (!data.answered) b.appendChild(el("p", "badge-uncovered", t.badge[data.kind] || t.badge.other));
+
+    // Lead department and what to do next come first.
+    var deps = departmentsBlock(data, t, name);
+    if (deps) b.appendChild(deps);
+    var lead = (data.departments || [])[0];
+    if (lead && data.answered && said.indexOf("12345") < 0) {
+      var next = el("p", "next-step");
+      next.appendChild(el("strong", null, t.next + (lang === "en" ? ": " : "：")));
+      next.appendChild(withHotline(t.nextStep(name(lead))));
+      b.appendChild(next);
+    }
+
+    lines.forEach(function (line) { b.appendChild(paragraph("answer", line)); });
+    if (list) {
+      b.appendChild(el("p", "count", t.count(cites.length)));
+      b.appendChild(taskList(data, cites, t, name));
+    }
+    else if ((data.answered || data.kind === "not_stated") && cites.length) b.appendChild(citationsBlock(data, cites, t));
+
+    if (!data.answered && said.indexOf("12345") < 0) {
+      var hot = el("p", "hotline");
+      hot.appendChild(document.createTextNode(t.hotline[0]));
+      hot.appendChild(withHotline("12345"));
+      hot.appendChild(document.createTextNode(t.hotline[1]));
+      b.appendChild(hot);
+    }
+  }
+
+  function renderParts(b, data, lang) {
+    var t = TEXT[lang];
+    b.appendChild(el("p", "parts-intro", t.parts(data.parts.length)));
+    data.parts.forEach(function (part, i) {
+      var sec = el("section", "part" + (part.answered ? "" : " uncovered"));
+      var h = el("h3", "part-title");
+      h.appendChild(el("span", "part-no", t.part(i + 1)));
+      h.appendChild(document.createTextNode(part.question || ""));
+      sec.appendChild(h);
+      renderBody(sec, part, lang);
+      b.appendChild(sec);
+    });
+  }
+
+  // The answer bubble; the caller adds feedback. Returns the bubble's wrapper.
+  function render(data, question) {
+    var lang = data.lang === "en" || (data.lang == null && isEnglish(question || data.question)) ? "en" : "zh";
+    var multi = Array.isArray(data.parts) && data.parts.length >= 2;
+    var answered = multi ? data.parts.some(function (p) { return p.answered; }) : data.answered;
+    var wrap = el("div", "msg bot" + (answered ? "" : " uncovered") + (multi ? " multi" : ""));
+    if (lang === "en") wrap.lang = "en";
+    var b = el("div", "bubble");
+    wrap.appendChild(b);
+    if (multi) renderParts(b, data, lang); else renderBody(b, data, lang);
+    return { node: wrap, bubble: b, lang: lang };
+  }
+
+  window.PolicybotAnswer = { render: render, loadCatalog: loadCatalog, isEnglish: isEnglish, el: el };
+})();
