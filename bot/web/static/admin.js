@@ -314,7 +314,7 @@
       (source.type === "feedback" ? "来自用户反馈：" : "来自提问日志 #" + source.item.id + "：") + source.item.question +
       "。请填写正确的期望答案。";
     $("f-question").value = rec.question || "";
-    $("f-kind").value = rec.kind || "";
+    $("f-kind").value = rec.kind || (mode === "add" ? "department" : "");
     $("f-split").value = rec.split || "dev";
     $("f-lang").value = rec.lang || "zh";
     $("f-tasks-any").value = (rec.tasks_any || []).join(", ");
@@ -330,6 +330,7 @@
       ? ["kind", "split", "refuse", "tasks_any", "tasks_all", "departments", "contains", "note"]
       : ["question", "kind", "split", "lang", "refuse", "tasks_any", "tasks_all", "departments", "contains", "note"]);
     $("editor-save").disabled = false;
+    hintFor = undefined;
     departmentHint();
     dialog.showModal();
     (mode === "promote" ? $("f-kind") : $("f-question")).focus();
@@ -339,13 +340,16 @@
   $("editor-cancel").addEventListener("click", closeEditor);
 
   // Valid examples: once one task is expected, offer exactly its departments (the set accepts nothing else).
-  var hintSeq = 0;
+  var hintSeq = 0, hintFor = null;
   function departmentHint() {
     var fill = $("fill-departments");
     var nums = listOf($("f-tasks-any").value).filter(function (t) { return /^\d+$/.test(t); });
+    var key = nums.length === 1 ? nums[0] : null;
+    if (key === hintFor && (key === null || !fill.hidden)) return; // unchanged: keep the offer where it is
+    hintFor = key;
     var mine = ++hintSeq;
     fill.hidden = true;
-    if (nums.length !== 1) return;
+    if (key === null) return;
     fetch("/api/tasks/" + encodeURIComponent(nums[0]), { headers: { Accept: "application/json" } }).then(function (r) {
       return r.ok ? r.json() : null;
     }).then(function (task) {
@@ -511,7 +515,7 @@
   function resultCell(item) {
     var wrap = el("span");
     wrap.appendChild(el("span", "tag " + (item.answered ? "ok" : "warn"), item.answered ? "已回答" : "未回答"));
-    if (item.kind) wrap.appendChild(el("span", "muted small", " " + (KIND_LABEL[item.kind] || item.kind)));
+    if (item.kind) wrap.appendChild(el("span", "muted small kind-line", KIND_LABEL[item.kind] || item.kind));
     return wrap;
   }
   function scoreText(s) { return typeof s === "number" ? s.toFixed(2) : "—"; }

@@ -250,7 +250,7 @@
 
     lines.forEach(function (line) { b.appendChild(paragraph("answer", line)); });
     if (list) {
-      b.appendChild(el("p", "count", t.count(cites.length)));
+      if (!/\d/.test(said)) b.appendChild(el("p", "count", t.count(cites.length)));
       b.appendChild(taskList(data, cites, t, name));
     }
     else if ((data.answered || data.kind === "not_stated") && cites.length) b.appendChild(citationsBlock(data, cites, t));
