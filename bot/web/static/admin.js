@@ -311,8 +311,7 @@
     rec = rec || {};
     $("editor-title").textContent = mode === "add" ? "新增评测问题" : mode === "edit" ? "编辑评测问题 " + rec.id : "加入评测集";
     $("editor-source").textContent = mode !== "promote" ? "" :
-      (source.type === "feedback" ? "来自用户反馈：" : "来自提问日志 #" + source.item.id + "：") + source.item.question +
-      "。请填写正确的期望答案。";
+      (source.type === "feedback" ? "来自用户反馈：" : "来自提问日志 #" + source.item.id + "：") + source.item.question;
     $("f-question").value = rec.question || "";
     $("f-kind").value = rec.kind || (mode === "add" ? "department" : "");
     $("f-split").value = rec.split || "dev";
@@ -392,6 +391,17 @@
     });
     if (first) first.focus();
   }
+
+  // A marked field is unmarked as soon as it is edited; the list goes once nothing is marked.
+  function unmark(ev) {
+    var row = ev.target.closest && ev.target.closest(".row.invalid");
+    if (!row) return;
+    row.classList.remove("invalid");
+    Array.prototype.forEach.call(row.querySelectorAll("[aria-invalid]"), function (n) { n.removeAttribute("aria-invalid"); });
+    if (!dialog.querySelector(".row.invalid")) $("editor-errors").textContent = "";
+  }
+  $("editor-form").addEventListener("input", unmark);
+  $("editor-form").addEventListener("change", unmark);
 
   function detailField(d) {
     if (!d || typeof d !== "object") return null;
@@ -728,33 +738,43 @@
   });
 
   // The report needs the bearer token, so it is fetched here and shown with srcdoc. A srcdoc frame
-  // inherits this page's CSP, which blocks the report's inline styles; the frame is same-origin but
-  // script-less (sandbox="allow-same-origin"), so its styles are re-applied through the CSSOM, which CSP allows.
+  // inherits this page's CSP, which forbids inline styles: the report's <style> elements and style
+  // attributes are taken out before it is shown (so the browser has nothing to refuse) and applied
+  // through the CSSOM instead, which CSP allows. The frame stays script-less (sandbox="allow-same-origin").
   function openReport(id) {
     api("GET", "/api/admin/eval/reports/" + encodeURIComponent(id) + "/", { text: true }).then(function (r) {
       var frame = $("report-frame");
-      frame.onload = function () { restyle(frame); };
+      var prepared = withoutInlineStyles(r.body || "");
+      frame.onload = function () { restyle(frame, prepared.css); };
       $("report-title").textContent = "评测报告 " + id;
-      frame.srcdoc = r.body;
+      frame.srcdoc = prepared.html;
       $("report").hidden = false;
       $("report").scrollIntoView({ block: "start" });
     }, function (err) { notice("无法打开报告：" + describe(err), "bad"); });
   }
 
-  function restyle(frame) {
+  // On the text, not through a parser: any HTML parser in this page would apply the page's CSP to the
+  // styles it meets and log a refusal. The report is our own generated, escaped HTML, so quoted
+  // style attributes and <style> elements are all there is to find (quotes in text are entities).
+  function withoutInlineStyles(html) {
+    var css = [];
+    html = html.replace(/<style\b[^>]*>([\s\S]*?)<\/style>/gi, function (_, text) { css.push(text); return ""; });
+    html = html.replace(/(<[^>]*?\s)style=("[^"]*"|'[^']*')/gi, "$1data-report-style=$2");
+    return { html: html, css: css };
+  }
+
+  function restyle(frame, css) {
     var doc, win;
     try { doc = frame.contentDocument; win = frame.contentWindow; } catch (e) { return; }
     if (!doc) return;
     try {
-      var sheets = [];
-      Array.prototype.forEach.call(doc.querySelectorAll("style"), function (st) {
+      doc.adoptedStyleSheets = css.map(function (text) {
         var sheet = new win.CSSStyleSheet();
-        sheet.replaceSync(st.textContent);
-        sheets.push(sheet);
+        sheet.replaceSync(text);
+        return sheet;
       });
-      doc.adoptedStyleSheets = sheets;
-      Array.prototype.forEach.call(doc.querySelectorAll("[style]"), function (node) {
-        node.style.cssText = node.getAttribute("style");
+      Array.prototype.forEach.call(doc.querySelectorAll("[data-report-style]"), function (node) {
+        node.style.cssText = node.getAttribute("data-report-style");
       });
     } catch (e) { /* an old browser: the report stays readable, only unstyled */ }
   }
