@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
+from dataclasses import replace
 
 from bot.errors import PolicyBotError
 from bot.settings import get_settings
@@ -62,16 +64,17 @@ def cmd_ask(args) -> int:
     if args.file:
         try:
             source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
-            questions = [line.strip() for line in source if line.strip()]
+            questions = [_question_line(line, n) for n, line in enumerate(source, 1) if line.strip()]
         except (OSError, UnicodeDecodeError) as exc:
             raise PolicyBotError(f"cannot read questions from {args.file}: {exc}") from exc
     elif args.question:
-        questions = [args.question]
+        questions = [(args.question, None)]
     else:
         raise PolicyBotError("give a question, or --file FILE with one question per line")
     bot = PolicyBot.load(settings)
-    for question in questions:
-        result = bot.ask(question, top_k=args.top_k).to_dict()
+    for question, history in questions:
+        answer = bot.ask(question, top_k=args.top_k, history=history)
+        result = replace(answer, id=uuid.uuid4().hex).to_dict()
         if args.json or args.file:
             print(json.dumps(result, ensure_ascii=False))
         else:
@@ -80,6 +83,20 @@ def cmd_ask(args) -> int:
                 task = f"第{c['task']}项 " if c["task"] else ""
                 print(f"  [{task}{c['section']}] {c['text']}  ({c['score']:.3f})")
     return 0
+
+
+def _question_line(line: str, number: int) -> tuple[str, list | None]:
+    """A plain line is a question; a line starting with "{" is {"question", "history"?}."""
+    text = line.strip()
+    if not text.startswith("{"):
+        return text, None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyBotError(f"line {number}: not valid JSON: {exc.msg}") from None
+    if not isinstance(record, dict) or not isinstance(record.get("question"), str):
+        raise PolicyBotError(f'line {number}: expected {{"question": "...", "history": [...]}}')
+    return record["question"], record.get("history")
 
 
 def cmd_eval(args) -> int:
@@ -126,7 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("question", nargs="?")
     a.add_argument("--json", action="store_true")
     a.add_argument("--top-k", type=int, default=3)
-    a.add_argument("--file", help="one question per line ('-' for stdin); prints one JSON object per line")
+    a.add_argument(
+        "--file",
+        help="one question per line, or a JSON line {\"question\", \"history\"} ('-' for stdin); prints one JSON object per line",
+    )
     a.add_argument("--model", help="sentence-transformers model id or path")
     a.set_defaults(func=cmd_ask)
 

@@ -160,3 +160,27 @@ def not_stated(hit: TaskHit, question: str, lang: str, confidence: float | None 
         f"具体可咨询{lead or '牵头部门'}或拨打{HOTLINE}。"
     )
     return Answer(False, "not_stated", answer, reply, hit.departments, (citation(hit),), confidence)
+
+
+def combined(answers: list[Answer], lang: str) -> Answer:
+    """A multi-part question: each part's answer under its own heading, in order, and one reply
+    sentence naming where each part is answered."""
+    heads = [f"({i}) {a.question}" if lang == "en" else f"（{i}）{a.question}" for i, a in enumerate(answers, 1)]
+    answer = "\n\n".join(f"{h}\n{a.answer}" for h, a in zip(heads, answers))
+    pieces = []
+    for a in answers:
+        lead = a.departments[0] if a.departments else ""
+        if a.answered and a.tasks:
+            pieces.append(f"{a.question}见第{a.tasks[0]}项" + (f"（{lead}牵头）" if lead else ""))
+        elif a.kind == "not_stated" and a.tasks:
+            pieces.append(f"{a.question}方案第{a.tasks[0]}项有相关措施但未写明")
+        else:
+            pieces.append(f"{a.question}方案未涉及")
+    reply = f"您问了{len(answers)}件事：" + "；".join(pieces) + f"。详情可联系相关牵头部门或拨打{HOTLINE}。"
+    first = next((a for a in answers if a.answered), answers[0])
+    departments = tuple(dict.fromkeys(d for a in answers for d in a.departments))
+    citations = tuple(dict.fromkeys(c for a in answers for c in a.citations))
+    return Answer(
+        any(a.answered for a in answers), first.kind, answer, reply, departments, citations,
+        first.confidence, parts=tuple(answers),
+    )

@@ -240,3 +240,34 @@ def read_question(question: str) -> QuestionFeatures:
         details=asked_detail_ids(question),
         illegal=illegal_intent(question),
     )
+
+
+# The asking part of a question (who, a list, a detail, or a bare "what is it"), as opposed to its
+# subject: a follow-up reuses one and replaces the other. Each pattern is matched on its own and the
+# spans merged, so overlapping cues ("找哪" and "哪个部门") make one span.
+_ASKING_ZH = tuple(
+    re.compile(p)
+    for p in (
+        _WHO_ZH.pattern,
+        _LIST_ZH.pattern,
+        *(p for _, p, _, _ in DETAILS if not p.isascii()),
+        r"(?:哪些|什么|啥|哪几项|哪个)(?:任务|工作|事项|措施|政策|部门|单位|内容|支持|便利)",
+        r"是什么|是啥|什么意思|讲的?(?:是)?什么|说的?(?:是)?什么|怎么(?:办|弄|做|申请|办理)?|如何(?:办理|申请)?",
+        r"有没有|能不能|可不可以|可以吗|能否|是否|[吗呢吧啊呀么]+$",
+    )
+)
+
+
+def asking_spans(question: str) -> list[tuple[int, int]]:
+    """[start, end) spans of the words that say what is asked rather than what it is about (Chinese)."""
+    covered = [False] * len(question)
+    for pattern in _ASKING_ZH:
+        for m in pattern.finditer(question):
+            covered[m.start() : m.end()] = [True] * (m.end() - m.start())
+    spans: list[tuple[int, int]] = []
+    for i, c in enumerate(covered):
+        if c and (not spans or spans[-1][1] != i):
+            spans.append((i, i + 1))
+        elif c:
+            spans[-1] = (spans[-1][0], i + 1)
+    return spans

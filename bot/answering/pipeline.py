@@ -21,13 +21,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bot.answering import compose
+from bot.answering import compose, followup, parts
 from bot.answering.answerability import Answerability, Calibration
 from bot.answering.browse import Browser
-from bot.answering.cues import LAST_TASK, QuestionFeatures, read_question
+from bot.answering.cues import LAST_TASK, QuestionFeatures, is_english, read_question
 from bot.answering.reading import PlaceNames, QuestionReader
 from bot.answering.routing import NameMatchers, Route, decide, needs_answerability, route
 from bot.answering.types import SYSTEMS, Answer, TaskHit
+from bot.corpus.english import load_english_names
 from bot.corpus.records import Corpus
 from bot.corpus.vocabulary import SurfaceMatcher, load_vocabulary
 from bot.embedding import model
@@ -108,6 +109,7 @@ class PolicyBot:
         self.answerability = Answerability(loaded, rows, categories, calibration)
         self.places = PlaceNames("\n".join(c.text for c in loaded.chunks))
         self.reader = QuestionReader(_policy_words(loaded, corpus, settings))
+        self.english = load_english_names(settings.corpus_dir)
         self.browse = Browser(loaded, corpus, self.retriever.task_chunk, self.names.departments, settings.max_question_chars)
         self._answers: OrderedDict[tuple, Answer] = OrderedDict()
         self._answers_lock = threading.Lock()
@@ -171,11 +173,64 @@ class PolicyBot:
             return cached
 
     def cached_answer(self, question: str, top_k: int = 3, system: str = "full") -> Answer | None:
-        """The answer if this question was answered recently; never computes (cheap enough for an event loop)."""
-        cached = self._cached(self._answer_key(question, top_k, system))
-        return None if cached is None else replace(cached, question=question)
+        """The answer if this question, asked alone, was answered recently; never computes (cheap
+        enough for an event loop). None for a question that may have parts."""
+        key = self._answer_key(question, top_k, system)
+        if parts.candidate_parts(key[0]):
+            return None
+        cached = self._cached(key)
+        return None if cached is None else self._named(cached, question)
 
-    def ask(self, question: str, top_k: int = 3, system: str = "full") -> Answer:
+    def validate_history(self, history: object) -> list[followup.Turn]:
+        """Earlier turns of the conversation, oldest first: each a question (checked like one) and
+        the task numbers its answer cited."""
+        if history is None:
+            return []
+        if not isinstance(history, (list, tuple)):
+            raise InvalidInput("history must be a list of {question, tasks} turns")
+        if len(history) > followup.MAX_TURNS:
+            raise InvalidInput(f"history has more than {followup.MAX_TURNS} turns")
+        count = len(self._docs[0].tasks) if self._docs else 0
+        turns = []
+        for turn in history:
+            question, tasks = (turn.get("question"), turn.get("tasks", [])) if isinstance(turn, dict) else (turn, [])
+            if not isinstance(tasks, (list, tuple)) or not all(
+                isinstance(t, int) and not isinstance(t, bool) and 1 <= t <= count for t in tasks
+            ):
+                raise InvalidInput(f"history tasks must be task numbers between 1 and {count}")
+            turns.append(followup.Turn(self.validate_question(question), tuple(tasks)))
+        return turns
+
+    def ask(self, question: str, top_k: int = 3, system: str = "full", history: object = None) -> Answer:
+        """One question, read with the conversation's earlier turns when it leans on them, and cut
+        into its parts when it asks about several things."""
+        turns = self.validate_history(history)
+        text, top_k, system = self._answer_key(question, top_k, system)
+        if system != "full":
+            return self._named(self._ask_one(text, top_k, system), question)
+
+        def one(t: str) -> Answer:
+            return self._ask_one(t, top_k, system)
+
+        pieces = parts.candidate_parts(text)
+        if pieces:
+            answers, before = [], list(turns)
+            for piece, item in pieces:
+                _, answer = followup.resolve(piece, [] if item else before, one)
+                answers.append(self._named(answer, piece))
+                before.append(followup.Turn(piece, tuple(answer.tasks)))
+            if parts.accept(answers):
+                lang = "en" if is_english(text) else "zh"
+                return self._named(compose.combined(answers, lang), question)
+        _, answer = followup.resolve(text, turns, one)
+        return self._named(answer, question)
+
+    def _named(self, answer: Answer, question: str) -> Answer:
+        """Labelled with the caller's own wording of the question, with English department names."""
+        english = tuple(self.english.department(d) for d in answer.departments)
+        return replace(answer, question=question, departments_en=english)
+
+    def _ask_one(self, question: str, top_k: int = 3, system: str = "full") -> Answer:
         key = self._answer_key(question, top_k, system)
         result = self._cached(key)
         if result is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
 Kind = Literal[
@@ -57,9 +57,20 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     confidence: float | None = None
     question: str = field(default="", compare=False)
+    # Opaque id of this answer for feedback (set where the answer is handed out, never cached).
+    id: str = field(default="", compare=False)
+    # A multi-part question's answers, one per part, in order; empty for a single question.
+    parts: tuple["Answer", ...] = ()
+    departments_en: tuple[str, ...] = ()
+
+    @property
+    def tasks(self) -> list[int]:
+        """Task numbers the answer cites, in order, each once."""
+        return list(dict.fromkeys(c.task for c in self.citations if c.task is not None))
 
     def to_dict(self) -> dict:
-        return {
+        out = {
+            "id": self.id,
             "question": self.question,
             "confidence": self.confidence,
             "answered": self.answered,
@@ -68,4 +79,9 @@ class Answer:
             "reply": self.reply,
             "departments": list(self.departments),
             "citations": [c.to_dict() for c in self.citations],
+            "tasks": self.tasks,
+            "departments_en": list(self.departments_en),
         }
+        if self.parts:
+            out["parts"] = [replace(p, id=p.id or self.id).to_dict() for p in self.parts]
+        return out

@@ -79,6 +79,8 @@ def create_app(settings: Settings | None = None, bot: object | None = None) -> F
     app.state.load_error = None
     app.state.question_log = None
     app.state.ask_limiter = RateLimiter(settings.rate_limit_per_minute)
+    # Feedback has its own budget of the same size, so rating answers never uses up asking.
+    app.state.feedback_limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.eval_runs = EvalRuns(settings)
     app.state.frame_ancestors = frame_ancestors(settings.cors_origins)
 

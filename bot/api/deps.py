@@ -53,6 +53,10 @@ async def rate_limit_ask(request: Request, client: Annotated[str, Depends(get_cl
     request.app.state.ask_limiter.check(client)
 
 
+async def rate_limit_feedback(request: Request, client: Annotated[str, Depends(get_client)]) -> None:
+    request.app.state.feedback_limiter.check(client)
+
+
 # Annotated with Any: the service and log modules are imported lazily, so the app starts (and /healthz
 # answers) before the model stack is imported.
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
@@ -61,3 +65,4 @@ QuestionLogDep = Annotated[Any, Depends(get_question_log)]
 ClientDep = Annotated[str, Depends(get_client)]
 AdminAuth = Depends(require_admin)
 AskRateLimit = Depends(rate_limit_ask)
+FeedbackRateLimit = Depends(rate_limit_feedback)

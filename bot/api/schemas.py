@@ -19,12 +19,37 @@ QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_lengt
 # ---------------------------------------------------------------- ask
 
 
+MAX_HISTORY_TURNS = 10
+TASK_NUMBER_CEILING = 1000  # the service checks numbers against the task list itself
+
+
+class HistoryTurn(BaseModel):
+    """An earlier turn of the conversation: what was asked and the tasks its answer cited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: QuestionText
+    tasks: list[Annotated[int, Field(ge=1, le=TASK_NUMBER_CEILING, strict=True)]] = Field([], max_length=50)
+
+
 class AskRequest(BaseModel):
     question: QuestionText = Field(description="The question, Chinese or English; surrounding whitespace is ignored.")
     # strict: "3", 3.5 and true are type errors, not silently converted.
     top_k: int = Field(3, ge=1, le=20, strict=True, description="How many passages to cite.")
+    history: list[HistoryTurn] = Field(
+        [],
+        max_length=MAX_HISTORY_TURNS,
+        description="Earlier turns of this conversation, oldest first (at most 10): a follow-up is read with them.",
+    )
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"question": "企业开办由哪个部门牵头？", "top_k": 3}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"question": "企业开办由哪个部门牵头？", "top_k": 3},
+                {"question": "能网上办吗？", "history": [{"question": "企业注销找哪个部门？", "tasks": [6]}]},
+            ]
+        }
+    )
 
 
 class Citation(BaseModel):
@@ -36,6 +61,7 @@ class Citation(BaseModel):
 
 
 class AskResponse(BaseModel):
+    id: str = Field(description="Opaque id of this answer, for POST /api/feedback.")
     question: str
     answered: bool
     kind: Kind
@@ -46,6 +72,40 @@ class AskResponse(BaseModel):
     # How sure the service is that the policy covers the question (same scale as the refusal
     # threshold); null for questions answered by their structure (task number, lists).
     confidence: float | None = None
+    tasks: list[int] = Field(description="Task numbers the answer cites, in order (send them back in `history`).")
+    departments_en: list[str] = Field(description="English names of `departments`, in the same order.")
+    parts: list["AskResponse"] | None = Field(
+        None, description="Present only for a question of two or more parts: one answer per part, in order."
+    )
+
+    model_config = ConfigDict(json_schema_extra={"description": "One answer; `parts` only for a multi-part question."})
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    helpful: bool = Field(strict=True)
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
+class FeedbackSaved(BaseModel):
+    ok: Literal[True]
+
+
+class FeedbackItem(BaseModel):
+    id: str
+    log_id: int = Field(description="The logged question's id (POST /api/admin/log/{log_id}/promote).")
+    question: str
+    tasks: list[int]
+    helpful: bool
+    comment: str
+    created: str
+    answer_kind: str
+
+
+class FeedbackList(BaseModel):
+    items: list[FeedbackItem]
 
 
 # ---------------------------------------------------------------- search and browse

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from bot.errors import InvalidInput, NotFound
 from bot.ops.questionlog import QuestionLog, QuestionLogUnavailable, hash_client, normalise_question
 
-ROW_KEYS = {"id", "ts", "question", "kind", "answered", "top_task", "score", "latency_ms", "departments", "client"}
+ROW_KEYS = {"id", "ts", "question", "kind", "answered", "top_task", "score", "latency_ms", "departments", "client", "answer_id", "tasks"}
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from bot.api.schemas import (
     EvalQuestionSaved,
     EvalRunList,
     EvalRunStarted,
+    FeedbackList,
     PromoteRequest,
 )
 from bot.answering.cues import is_english
@@ -168,6 +169,19 @@ def list_log(
         "total": qlog.count(q=text, answered=answered),
         "items": qlog.recent(limit=limit, offset=offset, q=text, answered=answered),
     }
+
+
+@router.get("/feedback", response_model=FeedbackList)
+def list_feedback(
+    qlog: QuestionLogDep,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+):
+    """Feedback on answers, newest first, each with its question, the answer's tasks and kind."""
+    items = _log(qlog).feedback(limit=limit, offset=offset)
+    response.headers["Cache-Control"] = "no-store"
+    return {"items": items}
 
 
 @router.get("/log/topics")

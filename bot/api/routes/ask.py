@@ -1,19 +1,31 @@
-"""POST /api/ask: answer one question and record it in the question log."""
+"""POST /api/ask: answer one question (read with the conversation so far) and record it in the
+question log; POST /api/feedback: whether that answer helped."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
+from dataclasses import replace
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from bot.api.deps import AskRateLimit, BotDep, ClientDep, QuestionLogDep, SettingsDep
+from bot.api.deps import AskRateLimit, BotDep, ClientDep, FeedbackRateLimit, QuestionLogDep, SettingsDep
 from bot.api.errors import ApiError
-from bot.api.schemas import AskRequest, AskResponse, ErrorBody
+from bot.api.schemas import AskRequest, AskResponse, ErrorBody, FeedbackRequest, FeedbackSaved
 
 router = APIRouter(prefix="/api", tags=["ask"])
 log = logging.getLogger("policybot.api")
+
+# Questions can carry personal details: never store them in shared caches.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def new_answer_id() -> str:
+    """Opaque and unguessable, so feedback can only name an answer its asker was given."""
+    return secrets.token_urlsafe(16)
 
 
 @router.post(
@@ -22,22 +34,28 @@ log = logging.getLogger("policybot.api")
     dependencies=[AskRateLimit],
     responses={422: {"model": ErrorBody}, 429: {"model": ErrorBody}, 503: {"model": ErrorBody}},
 )
-async def ask(body: AskRequest, response: Response, bot: BotDep, settings: SettingsDep, qlog: QuestionLogDep, client: ClientDep):
-    """Answer a question about the policy: answer text, a reply to read out, lead departments, ranked citations."""
-    if len(body.question) > settings.max_question_chars:
+async def ask(body: AskRequest, bot: BotDep, settings: SettingsDep, qlog: QuestionLogDep, client: ClientDep):
+    """Answer a question about the policy: answer text, a reply to read out, lead departments, ranked
+    citations. With `history`, a follow-up ("这个找谁？") is read with the earlier turns."""
+    limit = settings.max_question_chars
+    too_long = [["body", "question"]] if len(body.question) > limit else []
+    too_long += [["body", "history", str(i), "question"] for i, t in enumerate(body.history) if len(t.question) > limit]
+    if too_long:
         raise ApiError(
             422,
             "invalid_input",
-            f"问题过长（最多 {settings.max_question_chars} 字）/ the question is longer than {settings.max_question_chars} characters",
-            details=[{"loc": ["body", "question"], "msg": f"at most {settings.max_question_chars} characters", "type": "string_too_long"}],
+            f"问题过长（最多 {limit} 字）/ the question is longer than {limit} characters",
+            details=[{"loc": loc, "msg": f"at most {limit} characters", "type": "string_too_long"} for loc in too_long],
         )
+    history = [{"question": t.question, "tasks": t.tasks} for t in body.history]
     started = time.perf_counter()
-    # A repeated question is served from the cache on the event loop; anything that needs the
-    # model runs in the thread pool so inference never blocks the loop.
-    result = bot.cached_answer(body.question, top_k=body.top_k)
+    # A repeated question asked alone is served from the cache on the event loop; anything that
+    # needs the model runs in the thread pool so inference never blocks the loop.
+    result = None if history else bot.cached_answer(body.question, top_k=body.top_k)
     if result is None:
-        result = await run_in_threadpool(bot.ask, body.question, top_k=body.top_k)
+        result = await run_in_threadpool(bot.ask, body.question, top_k=body.top_k, history=history)
     latency_ms = (time.perf_counter() - started) * 1000
+    result = replace(result, id=new_answer_id())
     if qlog is not None:
         top_task = result.citations[0].task if result.citations else None
         qlog.record(
@@ -49,7 +67,24 @@ async def ask(body: AskRequest, response: Response, bot: BotDep, settings: Setti
             latency_ms,
             list(result.departments),
             client,
+            answer_id=result.id,
+            tasks=result.tasks,
         )
-    # Questions can carry personal details: never store them in shared caches.
-    response.headers["Cache-Control"] = "no-store"
-    return result.to_dict()
+    # `parts` is present only for a multi-part question, so the body is built here rather than
+    # by the response model (which would add "parts": null).
+    return JSONResponse(result.to_dict(), headers=NO_STORE)
+
+
+@router.post(
+    "/feedback",
+    status_code=201,
+    response_model=FeedbackSaved,
+    dependencies=[FeedbackRateLimit],
+    responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}, 429: {"model": ErrorBody}},
+)
+def feedback(body: FeedbackRequest, qlog: QuestionLogDep, client: ClientDep):
+    """Whether an answer helped (`id` from /api/ask), with an optional comment (masked like questions)."""
+    if qlog is None:
+        raise ApiError(503, "unavailable", "反馈暂不可用 / feedback is unavailable: no question log")
+    qlog.record_feedback(body.id, body.helpful, body.comment, client)
+    return JSONResponse({"ok": True}, status_code=201, headers=NO_STORE)

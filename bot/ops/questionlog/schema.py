@@ -32,6 +32,8 @@ from bot.errors import InvalidInput, PolicyBotError
 DEPARTMENT_SEPARATOR = "、"
 KIND_MAX_CHARS = 32
 CLIENT_HASH_CHARS = 16
+ANSWER_ID_MAX_CHARS = 64
+TASK_SEPARATOR = ","
 
 metadata = MetaData()
 
@@ -51,10 +53,30 @@ questions = Table(
     Column("latency_ms", Float, nullable=False),
     Column("departments", Text, nullable=False),
     Column("client", String(CLIENT_HASH_CHARS), nullable=True),
+    # The opaque id the answer was handed out with (feedback names it), and the tasks it cited.
+    Column("answer_id", String(ANSWER_ID_MAX_CHARS), nullable=True),
+    Column("tasks", Text, nullable=True),
     Index("ix_questions_ts", "ts"),
     Index("ix_questions_norm", "norm"),
     Index("ix_questions_top_task", "top_task"),
+    Index("ix_questions_answer_id", "answer_id"),
 )
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("ts", DateTime(timezone=True), nullable=False),
+    Column("answer_id", String(ANSWER_ID_MAX_CHARS), nullable=False),
+    Column("helpful", Boolean, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("client", String(CLIENT_HASH_CHARS), nullable=True),
+    Index("ix_feedback_ts", "ts"),
+    Index("ix_feedback_answer_id", "answer_id"),
+)
+
+# Columns added after the first release: a log created before them gains them at start.
+ADDED_COLUMNS = {"questions": ("answer_id", "tasks")}
 
 
 class QuestionLogUnavailable(PolicyBotError):
@@ -119,7 +141,29 @@ def row_dict(row: Any) -> dict[str, Any]:
         "latency_ms": row.latency_ms,
         "departments": [d for d in row.departments.split(DEPARTMENT_SEPARATOR) if d],
         "client": row.client,
+        "answer_id": row.answer_id,
+        "tasks": parse_tasks(row.tasks),
     }
+
+
+def parse_tasks(text: str | None) -> list[int]:
+    return [int(t) for t in (text or "").split(TASK_SEPARATOR) if t.strip().isdigit()]
+
+
+def add_missing_columns(engine: Any) -> None:
+    """Bring a log made by an earlier version up to this schema (SQLite and PostgreSQL alike):
+    add the columns it lacks, then create the indexes on them."""
+    from sqlalchemy import inspect
+
+    with engine.begin() as conn:
+        present = {c["name"] for c in inspect(conn).get_columns("questions")}
+        for name in ADDED_COLUMNS["questions"]:
+            if name not in present:
+                column = questions.c[name]
+                ddl = f"ALTER TABLE questions ADD COLUMN {name} {column.type.compile(dialect=conn.dialect)}"
+                conn.exec_driver_sql(ddl)
+        for index in questions.indexes:
+            index.create(conn, checkfirst=True)
 
 
 ROW_COLUMNS = [c for c in questions.c if c.name != "norm"]

@@ -20,13 +20,16 @@ from sqlalchemy.pool import StaticPool
 
 from bot.errors import InvalidInput
 from bot.ops.masking import mask_pii
+from bot.ops.questionlog.feedback import FeedbackStore
 from bot.ops.questionlog.queries import QuestionQueries
 from bot.ops.questionlog.schema import (
     CONNECTION_ERRORS,
     DEPARTMENT_SEPARATOR,
     KIND_MAX_CHARS,
     NULL_LOCK,
+    TASK_SEPARATOR,
     QuestionLogUnavailable,
+    add_missing_columns,
     finite,
     hash_client,
     metadata,
@@ -43,7 +46,7 @@ log = logging.getLogger(__name__)
 PURGE_INTERVAL_S = 3600.0
 
 
-class QuestionLog(QuestionQueries):
+class QuestionLog(QuestionQueries, FeedbackStore):
     """Records asked questions cheaply and answers the admin's questions about them.
 
     `record` only masks the question and appends a row to an in-memory queue; a writer
@@ -140,11 +143,13 @@ class QuestionLog(QuestionQueries):
         try:
             with self._db():
                 metadata.create_all(self._engine, checkfirst=True)
+                add_missing_columns(self._engine)
         except DBAPIError:
             # Two replicas creating the table at once: one loses the race; check again.
             try:
                 with self._db():
                     metadata.create_all(self._engine, checkfirst=True)
+                    add_missing_columns(self._engine)
             except SQLAlchemyError as exc:
                 raise QuestionLogUnavailable(f"question log database unavailable: {short_error(exc)}") from None
         except SQLAlchemyError as exc:
@@ -173,8 +178,11 @@ class QuestionLog(QuestionQueries):
         client: str | None = None,
         *,
         ts: datetime | None = None,
+        answer_id: str | None = None,
+        tasks: Iterable[int] = (),
     ) -> None:
-        """Queue one asked question. Never raises: a problem is logged and counted."""
+        """Queue one asked question (with the id its answer was handed out with, and the tasks it
+        cited). Never raises: a problem is logged and counted."""
         if self._closed:
             with self._cond:
                 self.dropped += 1
@@ -192,6 +200,8 @@ class QuestionLog(QuestionQueries):
                 "latency_ms": finite(latency_ms) or 0.0,
                 "departments": DEPARTMENT_SEPARATOR.join(str(d).strip() for d in departments if str(d).strip()),
                 "client": hash_client(str(client), self._salt) if client else None,
+                "answer_id": str(answer_id) if answer_id else None,
+                "tasks": TASK_SEPARATOR.join(str(int(t)) for t in tasks),
             }
             row["norm"] = normalise_question(row["question"])
         except Exception as exc:  # noqa: BLE001 - the request path must not fail because of the log
