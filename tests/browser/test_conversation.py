@@ -120,6 +120,9 @@ def test_english_question_gets_english_labels(new_page, live_server, size):
     assert answer.get_attribute("lang") == "en"
     assert answer.locator(".dept .lead-tag").text_content() == "Lead"
     assert answer.locator(".fb-btn").all_text_contents() == ["Helpful", "Not helpful"]
+    # The panel's own words follow the question's language.
+    assert frame.locator("#send").text_content() == "Send"
+    assert frame.locator("textarea#question").get_attribute("placeholder").startswith("Type your question")
     refusal = _ask(frame, "What is the weather like in Paris today?")
     assert refusal.locator(".badge-uncovered").text_content() == "Not covered by the plan"
     assert refusal.text_content().count("12345") == 1, refusal.text_content()

@@ -432,6 +432,10 @@
     return found;
   }
 
+  function feedbackNote(item) {
+    return "用户反馈" + (item.helpful ? "（有帮助）" : "（没帮助）") + (item.comment ? "：" + item.comment : "");
+  }
+
   function confirmTestSplit(rec) {
     var before = editing.mode === "edit" ? editing.record.split : null;
     if (rec.split !== "test" || before === "test") return true;
@@ -477,13 +481,18 @@
     var req;
     if (mode === "add") req = api("POST", "/api/admin/questions", { body: rec, ifMatch: state.etag });
     else if (mode === "edit") req = api("PUT", "/api/admin/questions/" + encodeURIComponent(editing.record.id), { body: rec, ifMatch: state.etag });
-    else if (source.type === "feedback") {
+    else if (source.type === "feedback" && source.item.log_id == null) {
       rec.question = source.item.question;
-      rec.note = rec.note || "用户反馈" + (source.item.helpful ? "（有帮助）" : "（没帮助）") + (source.item.comment ? "：" + source.item.comment : "");
+      rec.note = rec.note || feedbackNote(source.item);
       req = ensureEtag().then(function () { return api("POST", "/api/admin/questions", { body: rec, ifMatch: state.etag }); });
-    } else req = ensureEtag().then(function () {
-      return api("POST", "/api/admin/log/" + encodeURIComponent(source.item.id) + "/promote", { body: rec, ifMatch: state.etag });
-    });
+    } else {
+      // A feedback item is a logged question too: promoting it through the log keeps the link.
+      var logId = source.type === "feedback" ? source.item.log_id : source.item.id;
+      if (source.type === "feedback") rec.note = rec.note || feedbackNote(source.item);
+      req = ensureEtag().then(function () {
+        return api("POST", "/api/admin/log/" + encodeURIComponent(logId) + "/promote", { body: rec, ifMatch: state.etag });
+      });
+    }
     $("editor-save").disabled = true;
     req.then(function (r) {
       if (r.body && r.body.etag) state.etag = r.body.etag;

@@ -19,6 +19,7 @@
   var welcome = document.getElementById("welcome");
   var restart = document.getElementById("restart");
   var busy = false;
+  var lang = "zh";                        // the language of the last question: the panel's own words follow it
   var modal = false;                      // the host shows the panel full screen: keep Tab inside it
 
   var FEEDBACK = {
@@ -126,10 +127,34 @@
     ask(q);
   }
 
+  var CHROME = {
+    zh: { send: "发送", sending: "发送中…", looking: "正在查找政策原文", restart: "新对话", restartLabel: "新对话：清除上文，重新开始",
+          placeholder: "输入您的问题，Enter 发送，Shift+Enter 换行", foot: "答案摘自政策原文，仅供参考；具体办理请以部门答复为准。",
+          close: "关闭", input: "输入您的问题" },
+    en: { send: "Send", sending: "Sending…", looking: "Looking up the policy", restart: "New chat",
+          restartLabel: "New chat: forget this conversation and start again",
+          placeholder: "Type your question; Enter sends, Shift+Enter adds a line",
+          foot: "Answers quote the policy text and are for reference; the department's reply is authoritative.",
+          close: "Close", input: "Type your question" }
+  };
+
+  function setLanguage(next) {
+    lang = next;
+    var t = CHROME[lang];
+    sendBtn.textContent = busy ? t.sending : t.send;
+    restart.textContent = t.restart;
+    restart.setAttribute("aria-label", t.restartLabel);
+    input.placeholder = t.placeholder;
+    document.querySelector("label[for=question]").textContent = t.input;
+    document.getElementById("close").setAttribute("aria-label", t.close);
+    document.querySelector(".foot").textContent = t.foot;
+    document.querySelector(".foot").lang = lang === "en" ? "en" : "zh-CN";
+  }
+
   function setBusy(on) {
     busy = on;
     sendBtn.disabled = on;
-    sendBtn.textContent = on ? "发送中…" : "发送";
+    sendBtn.textContent = on ? CHROME[lang].sending : CHROME[lang].send;
     log.setAttribute("aria-busy", on ? "true" : "false");
   }
 
@@ -145,13 +170,14 @@
     if (busy) return;
     question = question.slice(0, MAX);
     welcome.classList.add("compact");
+    setLanguage(A.isEnglish(question) ? "en" : "zh");
     var you = youBubble(question);
     input.value = "";
     updateCounter();
 
     var pending = el("div", "msg bot loading");
     var dots = el("div", "bubble");
-    dots.appendChild(el("span", "dots", "正在查找政策原文"));
+    dots.appendChild(el("span", "dots", CHROME[lang].looking));
     pending.appendChild(dots);
     log.appendChild(pending);
     log.scrollTop = log.scrollHeight;
@@ -309,6 +335,7 @@
 
   if (thread.length) {
     welcome.classList.add("compact");
+    if (A.isEnglish(thread[thread.length - 1].question)) setLanguage("en");
     A.loadCatalog().then(function () {
       thread.forEach(function (turn) {
         youBubble(turn.question);
