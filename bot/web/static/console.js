@@ -130,7 +130,8 @@
       return "根据方案任务清单第" + r.task + "项：「" + r.text + "」该项由" + deps[0] + "牵头" +
         (deps.length > 1 ? "，" + deps.slice(1).join("、") + "共同负责" : "") + "。";
     }
-    return r.text || "";
+    // A passage no task owns (the preamble): say where it comes from and where to turn.
+    return r.text ? "《苏州工业园区2023年营商环境建设行动方案》正文写道：「" + r.text + "」办理具体事项可拨打 12345 咨询。" : "";
   }
 
   function isBody(r) { return r.kind ? r.kind !== "task" : r.task == null; }
