@@ -55,6 +55,29 @@ def test_ask_batch_file_gives_one_json_line_per_question_in_order(tmp_path, caps
     assert [r["kind"] for r in results] == ["department", "task_number", "out_of_scope", "department_tasks"]
 
 
+def test_ask_batch_accepts_json_lines_with_history(tmp_path, capsys):
+    lines = [
+        "企业注销找哪个部门？",
+        json.dumps({"question": "能网上办吗？", "history": [{"question": "企业注销找哪个部门？", "tasks": [6]}]}, ensure_ascii=False),
+        json.dumps({"question": "这个找谁？", "history": [{"question": "第32项是什么", "tasks": [32]}]}, ensure_ascii=False),
+        json.dumps({"question": "第5项"}, ensure_ascii=False),
+    ]
+    path = tmp_path / "thread.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert cli.main(["ask", "--json", "--file", str(path)]) == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [r["question"] for r in results] == ["企业注销找哪个部门？", "能网上办吗？", "这个找谁？", "第5项"]
+    assert results[1]["tasks"][0] == 4 and results[2]["departments"] == ["园区海关"]
+    assert all(r["id"] for r in results) and len({r["id"] for r in results}) == 4
+
+
+def test_ask_batch_with_a_broken_json_line_names_it(tmp_path, capsys):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('企业注销找哪个部门？\n{"question": \n', encoding="utf-8")
+    assert cli.main(["ask", "--json", "--file", str(path)]) == 2
+    assert "line 2" in capsys.readouterr().err
+
+
 def test_ask_batch_from_stdin_skips_blank_lines(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.StringIO("第5项\n\n   \ntask 7\n"))
     assert cli.main(["ask", "--file", "-"]) == 0

@@ -7,7 +7,7 @@ import unicodedata
 
 import numpy as np
 
-from bot.answering.compose import task_hit, task_reply
+from bot.answering.compose import HOTLINE, departments_phrase, task_hit, task_reply
 from bot.answering.types import TaskHit
 from bot.corpus.records import Corpus
 from bot.corpus.vocabulary import SurfaceMatcher
@@ -23,6 +23,7 @@ class Browser:
         task_chunk: dict[tuple[str, int], int],
         departments: SurfaceMatcher,
         max_chars: int,
+        categories: SurfaceMatcher | None = None,
     ):
         self._index = loaded
         self.corpus = corpus
@@ -31,6 +32,7 @@ class Browser:
         self._task_chunk = task_chunk
         self._departments = departments
         self._max_chars = max_chars
+        self._topics = categories
         self._categories: dict[str, list[int]] = {}
         for doc in corpus.documents:
             for t in doc.tasks:
@@ -57,6 +59,28 @@ class Browser:
                 }
         raise NotFound(f"there is no task {number}")
 
+    def _about(self, q: str) -> np.ndarray:
+        lexical = self._index.lexical.scores(q).astype(np.float64)
+        leaders = self._departments.find(q)
+        topics = self._topics.find(q) if self._topics is not None else []
+        return _about_scores(self._index.chunks, lexical, q, leaders, topics)
+
+    def _read_out(self, chunk, q: str) -> str:
+        """What an agent reads out for a hit: the task and who leads it, quoting the body sentence
+        the query was found in when it is not in the task's own text; the plan's preamble, which
+        is no task, with the hotline."""
+        title = self._titles[chunk.doc]
+        if not chunk.task:
+            return f"《{title}》正文写道：「{chunk.text.rstrip('。')}」。具体事项可拨打{HOTLINE}咨询。"
+        hit = self._hit(chunk.doc, chunk.task)
+        sentence = next((b for b in hit.body if q and q in b and q not in hit.text), None)
+        if sentence is None:
+            return task_reply(hit)
+        return (
+            f"根据《{title}》第{hit.number}项的正文：「{sentence.rstrip('。')}」，"
+            f"{departments_phrase(hit.departments)}。"
+        )
+
     def tasks(self) -> list[dict]:
         return [self.task(t.number, d.id) for d in self._docs for t in d.tasks]
 
@@ -79,13 +103,7 @@ class Browser:
         if category and category not in self._categories:
             raise InvalidInput(f"unknown category {category!r}")
         chunks = self._index.chunks
-        if q:
-            scores = self._index.lexical.scores(q).astype(np.float64)
-            for i, c in enumerate(chunks):
-                if q in c.text:
-                    scores[i] += 10.0
-        else:
-            scores = np.zeros(len(chunks))
+        scores = self._about(q) if q else np.zeros(len(chunks))
         terms = sorted({q, *self._index.tokenizer(q)} - {""}, key=len, reverse=True) if q else []
         matches = []
         for i in np.argsort(-scores, kind="stable"):
@@ -109,11 +127,36 @@ class Browser:
                 "text": chunks[i].text,
                 "highlights": _highlights(chunks[i].text, terms),
                 "score": round(float(scores[i]), 4),
-                "reply": task_reply(self._hit(chunks[i].doc, chunks[i].task)) if chunks[i].task else "",
+                "reply": self._read_out(chunks[i], q),
             }
             for i in matches[:limit]
         ]
         return {"query": q, "total": len(matches), "results": results}
+
+
+# What a task is about, for console ranking: who leads it weighs most, then its topic, then its
+# words. A department that is one of several co-leads, or a name met in the text, counts less.
+LEAD_WEIGHT = 3.0
+CO_LEAD_WEIGHT = 0.5
+TOPIC_WEIGHT = 1.5
+PHRASE_WEIGHT = 0.5
+
+
+def _about_scores(chunks, lexical: np.ndarray, q: str, leaders: list[str], topics: list[str]) -> np.ndarray:
+    """Lead department, topic and text, each on its own scale: BM25 is divided by its best so that
+    no count of repeated words can outweigh who leads a task."""
+    top = float(lexical.max()) if lexical.size else 0.0
+    scores = lexical / top if top > 0 else np.zeros(len(chunks))
+    for i, c in enumerate(chunks):
+        if q in c.text:
+            scores[i] += PHRASE_WEIGHT
+        if c.departments and c.departments[0] in leaders:
+            scores[i] += LEAD_WEIGHT
+        elif any(d in leaders for d in c.departments[1:]):
+            scores[i] += CO_LEAD_WEIGHT
+        if c.category and any(c.category == t for t in topics):
+            scores[i] += TOPIC_WEIGHT
+    return scores
 
 
 def _highlights(text: str, terms: list[str]) -> list[list[int]]:

@@ -2,9 +2,10 @@
 
 Splitting is conservative. A question is cut only at a sentence end, or at a comma followed by a
 word that starts another request (还, 另外, 以及, also); after a verb of asking (了解, 咨询, 问问) a
-short enumeration ("减税和招人") is cut into its items. Whether the cut stands is decided after
-answering (`accept`): only when the parts are about different things, so a single question with a
-comma ("企业注销，找哪个部门？") stays one question.
+short enumeration ("减税和招人") is cut into its items. A part that leans on the one before it
+("…？归谁？") keeps the question whole, and whether the cut stands is decided after answering
+(`accept`): only when the parts lead with different measures, so a single question with a comma
+("企业注销，找哪个部门？") stays one question.
 """
 
 from __future__ import annotations
@@ -64,10 +65,10 @@ def candidate_parts(question: str) -> list[tuple[str, bool]]:
 
 def accept(answers: list[Answer]) -> bool:
     """The cut stands when at least two parts find a measure of the plan (answered, or a related
-    measure that does not state what is asked), one of them answered, and no two parts get the
-    same answer (the same kind about the same lead task): then they were about different things."""
+    measure that does not state what is asked), one of them answered, and those parts lead with
+    different tasks: then they were about different things."""
     grounded = [a for a in answers if a.answered or a.kind == "not_stated"]
     if len(grounded) < 2 or not any(a.answered for a in answers):
         return False
-    keys = [(a.kind, tuple(a.tasks[:1])) for a in answers]
-    return len(set(keys)) == len(keys)
+    leads = [a.tasks[0] for a in grounded if a.tasks]
+    return len(set(leads)) == len(leads)

@@ -110,7 +110,10 @@ class PolicyBot:
         self.places = PlaceNames("\n".join(c.text for c in loaded.chunks))
         self.reader = QuestionReader(_policy_words(loaded, corpus, settings))
         self.english = load_english_names(settings.corpus_dir)
-        self.browse = Browser(loaded, corpus, self.retriever.task_chunk, self.names.departments, settings.max_question_chars)
+        self.browse = Browser(
+            loaded, corpus, self.retriever.task_chunk, self.names.departments_any, settings.max_question_chars,
+            self.names.categories,
+        )
         self._answers: OrderedDict[tuple, Answer] = OrderedDict()
         self._answers_lock = threading.Lock()
 
@@ -213,12 +216,9 @@ class PolicyBot:
             return self._ask_one(t, top_k, system)
 
         pieces = parts.candidate_parts(text)
-        if pieces:
-            answers, before = [], list(turns)
-            for piece, item in pieces:
-                _, answer = followup.resolve(piece, [] if item else before, one)
-                answers.append(self._named(answer, piece))
-                before.append(followup.Turn(piece, tuple(answer.tasks)))
+        # A part that leans on the one before it (归谁？, 能网上办吗？) shares its subject: one question.
+        if pieces and all(item or followup.form_of(piece).kind is None for piece, item in pieces):
+            answers = [self._named(one(piece), piece) for piece, _ in pieces]
             if parts.accept(answers):
                 lang = "en" if is_english(text) else "zh"
                 return self._named(compose.combined(answers, lang), question)
@@ -302,18 +302,20 @@ class PolicyBot:
         if r.kind == "department_tasks":
             hits = [h for h in self._hits(e.ranked, e.fused) if r.department in h.departments]
             heading = f"{r.department}牵头（含共同牵头）的任务"
-            return compose.task_list(r.kind, heading, hits, [r.department], r.lang, f"Tasks led by {r.department}")
+            en = self.english.department(r.department)
+            return compose.task_list(r.kind, heading, hits, [r.department], r.lang, f"Tasks led by {en} ({r.department})", self.english)
         if r.kind == "category_tasks":
             hits = [h for h in self._hits(e.ranked, e.fused) if h.category == r.category]
             depts = list(dict.fromkeys(d for h in hits for d in h.departments))
             heading = f"{r.category}方面的任务"
-            return compose.task_list(r.kind, heading, hits, depts, r.lang, f"Measures on {r.category}")
+            en = self.english.category(category_title(r.category))
+            return compose.task_list(r.kind, heading, hits, depts, r.lang, f"Measures on {en} ({category_title(r.category)})", self.english)
         if r.kind == "out_of_scope":
             return compose.refusal(list(self._titles.values()), r.lang, confidence)
         best = self._hits(e.ranked[:top_k], e.fused)
         if r.kind == "not_stated":
-            return compose.not_stated(best[0], q.text, r.lang, confidence)
-        return compose.single(r.kind, best, r.lang, top_k, confidence)
+            return compose.not_stated(best[0], q.text, r.lang, confidence, self.english)
+        return compose.single(r.kind, best, r.lang, top_k, confidence, self.english)
 
     def _task_number(self, r: Route) -> Answer:
         doc = self._docs[0]
@@ -325,5 +327,5 @@ class PolicyBot:
         chunks = self.index.chunks
         hits = [compose.task_hit(chunks[self.retriever.task_chunk[(doc.id, n)]], doc.title, 1.0) for n in known]
         if len(hits) == 1:
-            return compose.single("task_number", hits, r.lang, 1)
-        return compose.numbered_tasks(hits, r.lang)
+            return compose.single("task_number", hits, r.lang, 1, names=self.english)
+        return compose.numbered_tasks(hits, r.lang, self.english)

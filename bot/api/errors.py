@@ -71,16 +71,46 @@ def error_response(
     return JSONResponse(error_body(code, message, details), status_code=status_code, headers=headers)
 
 
+# How to fix a field, in Chinese, by pydantic's error type (the English is pydantic's own message).
+_FIX_ZH = {
+    "missing": "必须填写",
+    "extra_forbidden": "不认识的字段，请删去",
+    "string_too_short": "不能为空",
+    "string_too_long": "太长，请缩短",
+    "too_long": "项数太多，请删减",
+    "too_short": "项数太少",
+    "literal_error": "取值无效，请从可选值中选一个",
+    "enum": "取值无效，请从可选值中选一个",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "string_type": "应为文本",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "greater_than_equal": "数值太小",
+    "greater_than": "数值太小",
+    "less_than_equal": "数值太大",
+    "less_than": "数值太大",
+}
+
+
 def _validation_details(exc: RequestValidationError) -> tuple[str, list[dict]]:
     details = []
     for err in exc.errors():
         # The offending input is left out on purpose: it can be large, and echoing it adds nothing.
         item = {"loc": [str(p) for p in err.get("loc", ())], "msg": err.get("msg", ""), "type": err.get("type", "")}
+        item["msg_zh"] = _FIX_ZH.get(item["type"], "取值无效")
         details.append(item)
     if any(d["type"] == "json_invalid" for d in details):
         return "请求体不是合法的 JSON / the request body is not valid JSON", details
-    fields = sorted({".".join(d["loc"][1:] or d["loc"]) for d in details})
-    return f"输入无效 / invalid input: {', '.join(fields)}", details
+    zh, en = [], []
+    for d in details:
+        field = ".".join(d["loc"][1:] or d["loc"])
+        zh.append(f"{field}：{d['msg_zh']}")
+        en.append(f"{field}: {d['msg']}")
+    return f"输入无效，请修改 {'；'.join(zh)} / invalid input, fix {'; '.join(en)}", details
 
 
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

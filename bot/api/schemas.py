@@ -35,7 +35,7 @@ class HistoryTurn(BaseModel):
 class AskRequest(BaseModel):
     question: QuestionText = Field(description="The question, Chinese or English; surrounding whitespace is ignored.")
     # strict: "3", 3.5 and true are type errors, not silently converted.
-    top_k: int = Field(3, ge=1, le=20, strict=True, description="How many passages to cite.")
+    top_k: int = Field(3, ge=1, le=20, strict=True, description="At most how many tasks to cite (related ones only when near the best).")
     history: list[HistoryTurn] = Field(
         [],
         max_length=MAX_HISTORY_TURNS,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -16,29 +15,39 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.answering.types import Kind, Lang
-from bot.corpus.records import Corpus, Task
+from bot.corpus.records import Corpus
 from bot.errors import Conflict, InvalidInput, NotFound, validation_problems
 from bot.corpus import load_corpus
+from bot.evaluation.checks import (
+    ID_PATTERN,
+    REASONS,
+    REFUSED_KINDS,
+    STYLES,
+    all_tasks,
+    canonical_department,
+    category_tasks,
+    check_or_raise,
+    department_aliases,
+    department_tasks,
+    validate,
+)
 from bot.storage import atomic_write_text
 
+# The checks and constants live in checks.py; they are part of this module's interface too.
+__all__ = [
+    "ID_PATTERN", "REASONS", "REFUSED_KINDS", "STYLES", "EvalQuestion", "Split", "SPLITS", "FIELDS", "all_tasks",
+    "canonical_department", "category_tasks", "check_or_raise", "department_aliases", "department_tasks", "validate",
+    "load_evalset", "save_evalset", "dump_evalset", "add_question", "edit_question", "delete_question", "update",
+    "file_etag", "etag_of", "next_id",
+]
 # Output key order; also the order a reviewer reads a record in.
 FIELDS = (
     "id", "question", "kind", "lang", "split", "style", "tasks_any", "tasks_all", "departments", "contains", "refuse",
     "note",
 )
-# How a question is asked (answerable ones), or why the plan does not answer it (the others). The
-# runner reports each apart, so a class that regresses is seen even when the totals hold.
-STYLES = ("situation", "hotline", "colloquial", "noisy", "number", "list", "english", "formal")
-REASONS = (
-    "other_region", "other_year", "national_rule", "private_person", "not_stated", "outside_procedure",
-    "chitchat", "illegal", "injection", "other",
-)
 # dev: every choice is made on it; test: reported; blind: written apart, measured once a method is frozen.
 SPLITS = ("dev", "test", "blind")
 Split = Literal["dev", "test", "blind"]
-# Kinds the service answers with answered: false (a task number outside the list is refused too).
-REFUSED_KINDS = ("out_of_scope", "not_stated")
-ID_PATTERN = re.compile(r"^q\d{4,}$")
 # The C loader when PyYAML was built with it: the set is re-read on every edit.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -153,130 +162,6 @@ def file_etag(path: Path) -> str:
         raise NotFound(f"eval set not found: {path}") from exc
 
 
-# ---------------------------------------------------------------- corpus view
-
-
-def department_aliases(corpus: Corpus) -> dict[str, str]:
-    """Every known spelling (canonical names included) → canonical name."""
-    table: dict[str, str] = {}
-    for dept in corpus.departments:
-        table[dept.name] = dept.name
-        for alias in dept.aliases:
-            table[alias] = dept.name
-    return table
-
-
-def canonical_department(name: str, aliases: dict[str, str]) -> str:
-    key = re.sub(r"\s+", "", name)
-    return aliases.get(key, key)
-
-
-def all_tasks(corpus: Corpus) -> dict[int, Task]:
-    return {t.number: t for doc in corpus.documents for t in doc.tasks}
-
-
-def category_tasks(corpus: Corpus) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
-    for number, task in sorted(all_tasks(corpus).items()):
-        out.setdefault(task.category, []).append(number)
-    return out
-
-
-def department_tasks(corpus: Corpus) -> dict[str, list[int]]:
-    return {d.name: sorted(d.tasks) for d in corpus.departments}
-
-
-# ---------------------------------------------------------------- validation
-
-
-def validate(questions: list[EvalQuestion], corpus: Corpus) -> list[str]:
-    """Every problem found, as readable lines; empty when the set is sound."""
-    problems: list[str] = []
-    tasks = all_tasks(corpus)
-    aliases = department_aliases(corpus)
-    by_dept = department_tasks(corpus)
-    categories = {tuple(v) for v in category_tasks(corpus).values()}
-    seen: set[str] = set()
-    for q in questions:
-        where = f"{q.id}:"
-        if not ID_PATTERN.match(q.id):
-            problems.append(f"{where} id must look like q0001")
-        if q.id in seen:
-            problems.append(f"{where} duplicate id")
-        seen.add(q.id)
-        if not q.question.strip():
-            problems.append(f"{where} empty question")
-        has_cjk = bool(re.search(r"[\u4e00-\u9fff]", q.question))
-        if q.lang == "zh" and not has_cjk and q.style != "noisy":
-            problems.append(f"{where} lang zh but the question has no Chinese")
-        if q.lang == "en" and has_cjk and not re.search(r"[A-Za-z]{3,}", q.question):
-            problems.append(f"{where} lang en but the question is Chinese")
-        for n in q.tasks_any + q.tasks_all:
-            if n not in tasks:
-                problems.append(f"{where} task {n} does not exist")
-        unknown = [d for d in q.departments if canonical_department(d, aliases) not in by_dept]
-        for d in unknown:
-            problems.append(f"{where} unknown department {d!r}")
-        canon = [canonical_department(d, aliases) for d in q.departments]
-        if len(set(canon)) != len(canon):
-            problems.append(f"{where} department listed twice")
-        if q.style and q.style not in STYLES + REASONS:
-            problems.append(f"{where} style must be one of {', '.join(STYLES + REASONS)}")
-        out_of_range = q.kind == "task_number" and not q.tasks_any and not q.tasks_all
-        if q.refuse != (q.kind in REFUSED_KINDS or out_of_range):
-            problems.append(f"{where} refuse must be true exactly for out_of_scope, not_stated and task numbers outside the list")
-        problems.extend(f"{where} {p}" for p in _kind_problems(q, canon, tasks, by_dept, categories, unknown))
-    return problems
-
-
-def _kind_problems(q, canon, tasks, by_dept, categories, unknown) -> Iterator[str]:
-    if q.kind == "task_number":
-        # One task (tasks_any), several (tasks_all: "第48和49条", "48-50项"), or none (a number outside the list).
-        if q.tasks_any and (len(q.tasks_any) != 1 or q.tasks_all):
-            yield "task_number names one task in tasks_any, or several in tasks_all"
-        if len(q.tasks_all) == 1:
-            yield "task_number with one task takes tasks_any"
-    if q.kind in ("department", "content", "task_number"):
-        if not q.tasks_any and q.kind != "task_number":
-            yield f"{q.kind} needs tasks_any"
-        if q.tasks_all and q.kind != "task_number":
-            yield f"{q.kind} takes tasks_any, not tasks_all"
-        if q.kind in ("department", "content") and not q.departments:
-            yield f"{q.kind} needs the expected departments"
-        if q.departments and not unknown and all(n in tasks for n in q.tasks_any):
-            # The expectation must be the lead departments of one of the expected tasks, in order.
-            options = [list(tasks[n].departments) for n in q.tasks_any]
-            if canon not in options:
-                yield f"departments {canon} are not the lead departments of task(s) {q.tasks_any}: {options}"
-    elif q.kind == "department_tasks":
-        if q.tasks_any:
-            yield "department_tasks takes tasks_all, not tasks_any"
-        if len(canon) != 1:
-            yield "department_tasks names exactly one department in departments"
-        elif not unknown and sorted(q.tasks_all) != by_dept.get(canon[0]):
-            yield f"tasks_all must be every task {canon[0]} leads: {by_dept.get(canon[0])}"
-    elif q.kind == "category_tasks":
-        if q.tasks_any or q.departments:
-            yield "category_tasks takes only tasks_all"
-        # A whole category, or the tasks of one category that a narrower topic asks about ("融资贷款").
-        if not q.tasks_all or not any(set(q.tasks_all) <= set(c) for c in categories):
-            yield "tasks_all must be tasks of one category"
-    elif q.kind == "not_stated":
-        if not q.tasks_any or q.tasks_all or q.departments:
-            yield "not_stated takes the related task(s) in tasks_any, and nothing else"
-    elif q.kind == "out_of_scope":
-        if q.tasks_any or q.tasks_all or q.departments or q.contains:
-            yield "out_of_scope takes no expected tasks, departments or phrases"
-
-
-def check_or_raise(questions: list[EvalQuestion], corpus: Corpus) -> None:
-    problems = validate(questions, corpus)
-    if problems:
-        shown = "\n  ".join(problems[:20])
-        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise InvalidInput(f"eval set has {len(problems)} problem(s):\n  {shown}{more}")
-
-
 # ---------------------------------------------------------------- safe edits
 
 
@@ -335,7 +220,7 @@ def _build(fields: dict) -> EvalQuestion:
     try:
         return EvalQuestion.model_validate(fields)
     except ValidationError as exc:
-        raise InvalidInput(f"invalid eval question: {validation_problems(exc)}") from exc
+        raise InvalidInput(f"评测题字段有误 / invalid eval question: {validation_problems(exc)}") from exc
 
 
 def add_question(path: Path, expected_etag: str | None, fields: dict, corpus: Corpus | None = None) -> tuple[EvalQuestion, str]:

@@ -1,4 +1,4 @@
-"""Self-contained HTML report of an evaluation run, with inline SVG charts and a run history."""
+"""Self-contained HTML report of an evaluation run (in Chinese, the full system first), with inline SVG charts and a run history."""
 
 from __future__ import annotations
 
@@ -149,72 +149,116 @@ def read_history(path: Path) -> list[dict]:
     return out
 
 
+# Chinese labels first: staff read the report in the admin page; the metric keys stay beside them.
+METRIC_NAMES = {
+    "top1": "首位命中率", "top3": "前三命中率", "mrr10": "平均倒数排名", "dept_exact": "牵头部门完全正确",
+    "list_recall": "清单召回率", "must_contain": "必含短语", "refusal_precision": "拒答准确率",
+    "refusal_recall": "拒答召回率", "wrong_refusals": "误拒率", "english_top3": "英文前三命中率",
+    "task_number_acc": "任务编号准确率", "not_stated_acc": "“未写明”识别率",
+}
+SYSTEM_NAMES = {"full": "完整系统", "bm25": "基线：仅 BM25", "dense": "基线：仅向量检索"}
+# No <style> element and no style attributes: the report is shown inside pages whose CSP allows
+# no inline styles. Tables use HTML attributes; colours live in the SVG charts' own attributes.
+_TABLE = "<table border='1' cellpadding='4' cellspacing='0'>"
+
+
+def _system_name(s: str) -> str:
+    return f"{SYSTEM_NAMES.get(s, s)}（{s}）"
+
+
+def _swatch(system: str, i: int) -> str:
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10' aria-hidden='true'>"
+            f"<rect width='10' height='10' fill='{_colour(system, i)}'/></svg>")
+
+
+def _metric_rows(systems: list[str], sysmetrics: dict) -> list[str]:
+    out = [_TABLE + "<tr><th>指标 metric</th>" + "".join(f"<th>{escape(_system_name(s))}</th>" for s in systems) + "</tr>"]
+    for m in METRICS:
+        cells = "".join(
+            f"<td align='right'>{'—' if sysmetrics[s].get(m) is None else f'{sysmetrics[s][m]:.3f}'}</td>" for s in systems
+        )
+        out.append(f"<tr><td>{escape(METRIC_NAMES.get(m, m))} {escape(m)}</td>{cells}</tr>")
+    out.append("</table>")
+    return out
+
+
+def _failures(system: str, fails: list[dict], open_: bool) -> list[str]:
+    e = escape
+    out = [f"<details{' open' if open_ else ''}><summary>{e(_system_name(system))}：{len(fails)} 题未通过</summary>",
+           _TABLE + "<tr><th>编号</th><th>类型</th><th>问题</th><th>预期</th><th>实际</th><th>原因</th></tr>"]
+    for f in fails:
+        g = f["got"]
+        got = f"{g.get('kind')} · answered={g.get('answered')} · tasks {g.get('top_tasks')} · {'、'.join(g.get('departments') or [])}"
+        out.append(
+            f"<tr><td>{e(f['id'])}</td><td>{e(f['kind'])}/{e(f['lang'])}</td><td>{e(f['question'])}</td>"
+            f"<td>{e(json.dumps(f['expected'], ensure_ascii=False))}</td><td>{e(got)}</td>"
+            f"<td>{e('; '.join(f['reasons']))}</td></tr>"
+        )
+    out.append("</table></details>")
+    return out
+
+
 def render_html(results: dict, history: list[dict], timestamp: str, commit: str | None) -> str:
-    systems = list(results["systems"])
+    """The full system's figures and failures first, then the charts, then the baselines'."""
+    given = list(results["systems"])
+    systems = [s for s in given if s == "full"] + [s for s in given if s != "full"]
+    baselines = [s for s in systems if s != "full"]
+    lead = systems[0]
     sysmetrics = results["systems"]
     e = escape
     out = [
         "<!doctype html><html lang='zh'><head><meta charset='utf-8'>",
-        f"<title>policybot eval {e(timestamp)}</title><style>",
-        "body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}"
-        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}"
-        "th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}"
-        "svg{display:block;margin:1em 0}.legend span{display:inline-block;margin-right:1em}"
-        ".legend i{display:inline-block;width:10px;height:10px;margin-right:4px}details{margin:.5em 0}",
-        "</style></head><body>",
-        "<h1>policybot evaluation</h1>",
-        f"<p>{e(timestamp)} · split <b>{e(str(results.get('split')))}</b> · n = {e(str(results.get('n')))}"
-        f" · commit {e(commit or 'unknown')}</p>",
-        "<p class='legend'>"
-        + "".join(f"<span><i style='background:{_colour(s, i)}'></i>{e(s)}</span>" for i, s in enumerate(systems))
-        + "</p>",
-        "<h2>Metrics</h2><table><tr><th>metric</th>" + "".join(f"<th>{e(s)}</th>" for s in systems) + "</tr>",
+        f"<title>policybot 评测报告 {e(timestamp)}</title></head><body>",
+        "<h1>policybot 评测报告</h1>",
+        f"<p>{e(timestamp)} · 数据集划分 split <b>{e(str(results.get('split')))}</b> · 题数 n = {e(str(results.get('n')))}"
+        f" · 版本 commit {e(commit or '未知')}</p>",
+        "<p>" + " · ".join(f"{_swatch(s, i)} {e(_system_name(s))}" for i, s in enumerate(systems)) + "</p>",
+        f"<h2>{e(_system_name(lead))}的结果</h2>",
+        *_metric_rows([lead], sysmetrics),
+        f"<h2>{e(_system_name(lead))}未通过的题目</h2>",
+        *_failures(lead, results["failures"].get(lead, []), True),
+        "<h2>与基线对比</h2>",
+        *_metric_rows(systems, sysmetrics),
     ]
-    for m in METRICS:
-        cells = "".join(
-            f"<td class='num'>{'—' if sysmetrics[s].get(m) is None else f'{sysmetrics[s][m]:.3f}'}</td>" for s in systems
-        )
-        out.append(f"<tr><td>{e(m)}</td>{cells}</tr>")
-    out.append("</table>")
-    out.append(bar_chart("Headline metrics", list(HEADLINE), {s: [sysmetrics[s].get(m) for m in HEADLINE] for s in systems}))
+    out.append(bar_chart("主要指标 headline metrics", list(HEADLINE), {s: [sysmetrics[s].get(m) for m in HEADLINE] for s in systems}))
 
     kinds = sorted({k for s in systems for k in sysmetrics[s]["by_kind"]})
-    ranked_kinds = [k for k in kinds if sysmetrics[systems[0]]["by_kind"][k].get("top1") is not None]
-    out.append("<h2>By kind</h2>")
-    out.append(bar_chart("top3 by kind", ranked_kinds, {s: [sysmetrics[s]["by_kind"][k]["top3"] for k in ranked_kinds] for s in systems}))
-    out.append(bar_chart("top1 by kind", ranked_kinds, {s: [sysmetrics[s]["by_kind"][k]["top1"] for k in ranked_kinds] for s in systems}))
+    ranked_kinds = [k for k in kinds if sysmetrics[lead]["by_kind"][k].get("top1") is not None]
+    out.append("<h2>按问题类型 by kind</h2>")
+    out.append(bar_chart("前三命中率 top3 by kind", ranked_kinds, {s: [sysmetrics[s]["by_kind"][k]["top3"] for k in ranked_kinds] for s in systems}))
+    out.append(bar_chart("首位命中率 top1 by kind", ranked_kinds, {s: [sysmetrics[s]["by_kind"][k]["top1"] for k in ranked_kinds] for s in systems}))
     other = [("list_recall", k) for k in kinds if k in ("department_tasks", "category_tasks")]
     other += [("refused", "out_of_scope")] if "out_of_scope" in kinds else []
     if other:
         labels = [f"{k} {m}" for m, k in other]
-        out.append(bar_chart("lists and refusals by kind", labels, {s: [sysmetrics[s]["by_kind"][k][m] for m, k in other] for s in systems}))
-    out.append("<table><tr><th>kind</th><th>n</th>" + "".join(f"<th>{e(s)} top1/top3</th>" for s in systems) + "</tr>")
+        out.append(bar_chart("清单与拒答 lists and refusals by kind", labels, {s: [sysmetrics[s]["by_kind"][k][m] for m, k in other] for s in systems}))
+    out.append(_TABLE + "<tr><th>类型 kind</th><th>题数</th>" + "".join(f"<th>{e(_system_name(s))} top1/top3</th>" for s in systems) + "</tr>")
     for k in kinds:
-        row = sysmetrics[systems[0]]["by_kind"][k]
+        row = sysmetrics[lead]["by_kind"][k]
         cells = "".join(
-            "<td class='num'>" + "/".join("—" if sysmetrics[s]["by_kind"][k][m] is None else f"{sysmetrics[s]['by_kind'][k][m]:.2f}" for m in ("top1", "top3")) + "</td>"
+            "<td align='right'>" + "/".join("—" if sysmetrics[s]["by_kind"][k][m] is None else f"{sysmetrics[s]['by_kind'][k][m]:.2f}" for m in ("top1", "top3")) + "</td>"
             for s in systems
         )
-        out.append(f"<tr><td>{e(k)}</td><td class='num'>{row['n']}</td>{cells}</tr>")
+        out.append(f"<tr><td>{e(k)}</td><td align='right'>{row['n']}</td>{cells}</tr>")
     out.append("</table>")
 
-    cats = list(sysmetrics[systems[0]]["by_category"])
+    cats = list(sysmetrics[lead]["by_category"])
     if cats:
-        out.append("<h2>By category</h2>")
-        out.append(bar_chart("top3 by category", cats, {s: [sysmetrics[s]["by_category"][c]["top3"] for c in cats] for s in systems}))
-        out.append(bar_chart("top1 by category", cats, {s: [sysmetrics[s]["by_category"][c]["top1"] for c in cats] for s in systems}))
+        out.append("<h2>按类别 by category</h2>")
+        out.append(bar_chart("前三命中率 top3 by category", cats, {s: [sysmetrics[s]["by_category"][c]["top3"] for c in cats] for s in systems}))
+        out.append(bar_chart("首位命中率 top1 by category", cats, {s: [sysmetrics[s]["by_category"][c]["top1"] for c in cats] for s in systems}))
 
-    out.append("<h2>Wrong departments</h2>")
+    out.append("<h2>部门错误 wrong departments</h2>")
     wrong = {s: wrong_departments(results["failures"].get(s, [])) for s in systems}
     names = sorted({d for c in wrong.values() for d in c}, key=lambda d: -sum(c[d] for c in wrong.values()))[:25]
     if names:
         top = max(max(c.values(), default=0) for c in wrong.values())
-        out.append(bar_chart("departments returned but not expected (extra) or expected but not returned (missing)",
+        out.append(bar_chart("多答的部门（extra）与漏答的部门（missing）",
                              names, {s: [wrong[s][d] for d in names] for s in systems}, max_value=max(top, 1)))
     else:
-        out.append("<p>No wrong departments.</p>")
+        out.append("<p>没有部门错误。</p>")
 
-    out.append("<h2>History</h2>")
+    out.append("<h2>历次结果 history</h2>")
     runs = [h for h in history if h.get("split") == results.get("split")]
     if runs:
         xs = [h["timestamp"][:13] + (f" {h['commit']}" if h.get("commit") else "") for h in runs]
@@ -222,22 +266,12 @@ def render_html(results: dict, history: list[dict], timestamp: str, commit: str 
         for s in systems:
             series[f"{s} top1"] = [h["systems"].get(s, {}).get("top1") for h in runs]
             series[f"{s} top3"] = [h["systems"].get(s, {}).get("top3") for h in runs]
-        out.append(line_chart(f"accuracy over time (split {results.get('split')})", xs, series))
+        out.append(line_chart(f"历次准确率 accuracy over time (split {results.get('split')})", xs, series))
 
-    out.append("<h2>Failures</h2>")
-    for s in systems:
-        fails = results["failures"].get(s, [])
-        out.append(f"<details{' open' if s == 'full' else ''}><summary>{e(s)}: {len(fails)} failures</summary>")
-        out.append("<table><tr><th>id</th><th>kind</th><th>question</th><th>expected</th><th>got</th><th>why</th></tr>")
-        for f in fails:
-            g = f["got"]
-            got = f"{g.get('kind')} · answered={g.get('answered')} · tasks {g.get('top_tasks')} · {'、'.join(g.get('departments') or [])}"
-            out.append(
-                f"<tr><td>{e(f['id'])}</td><td>{e(f['kind'])}/{e(f['lang'])}</td><td>{e(f['question'])}</td>"
-                f"<td>{e(json.dumps(f['expected'], ensure_ascii=False))}</td><td>{e(got)}</td>"
-                f"<td>{e('; '.join(f['reasons']))}</td></tr>"
-            )
-        out.append("</table></details>")
+    if baselines:
+        out.append("<h2>基线未通过的题目</h2>")
+        for s in baselines:
+            out.extend(_failures(s, results["failures"].get(s, []), False))
     out.append("</body></html>")
     return "\n".join(out)
 

@@ -176,3 +176,33 @@ def test_evaluation_run_in_background(api_settings, policy_bot, start_server, tm
     assert "sandbox" in report.headers["content-security-policy"]
     assert httpx.get(f"{base}/api/admin/eval/reports/{run_id}/").status_code == 401
     assert client.get("/api/admin/eval/reports/no-such-run/").status_code == 404
+
+
+def test_errors_name_the_field_and_how_to_fix_it_in_both_languages(admin):
+    etag = current_etag(admin)
+    # Task 6 is led by four departments in this order; one of them alone is not its lead list.
+    r = admin.post(
+        "/api/admin/questions",
+        json={"question": "企业注销找哪个部门？", "kind": "department", "split": "dev", "tasks_any": [6], "departments": ["园区税务局"]},
+        headers={"If-Match": etag},
+    )
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["message"].startswith("评测集有 1 处问题") and "fix the fields named below" in error["message"]
+    (line,) = error["details"]
+    assert "departments：应为所填任务的牵头部门" in line and "行政审批局、园区税务局、人社局、园区海关" in line
+    assert "departments: departments ['园区税务局'] are not the lead departments of task(s) [6]" in line
+    # The example the message gives is itself accepted.
+    fixed = admin.post(
+        "/api/admin/questions",
+        json={"question": "企业注销找哪个部门？", "kind": "department", "split": "dev", "tasks_any": [6],
+              "departments": ["行政审批局", "园区税务局", "人社局", "园区海关"]},
+        headers={"If-Match": etag},
+    )
+    assert fixed.status_code == 201
+    saved = fixed.json()
+    assert admin.delete(f"/api/admin/questions/{saved['question']['id']}", headers={"If-Match": saved["etag"]}).status_code == 200
+    bad_kind = admin.post("/api/admin/questions", json={"question": "x", "kind": "who"}, headers={"If-Match": etag})
+    message = bad_kind.json()["error"]["message"]
+    assert bad_kind.status_code == 422 and "kind：取值无效" in message and "kind: Input should be" in message
+    assert bad_kind.json()["error"]["details"][0]["msg_zh"] == "取值无效，请从可选值中选一个"

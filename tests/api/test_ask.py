@@ -66,7 +66,8 @@ def test_top_k_bounds_the_cited_tasks(live_server):
     one = ask(live_server, "企业开办可以在家门口的便民服务中心办吗？", top_k=1).json()
     five = ask(live_server, "企业开办可以在家门口的便民服务中心办吗？", top_k=5).json()
     assert len(cited_tasks(one)) == 1
-    assert 1 < len(cited_tasks(five)) <= 5
+    # A ceiling: related tasks are cited only when near the best one (the relevance floor).
+    assert 1 <= len(cited_tasks(five)) <= 5
     assert cited_tasks(five)[0] == cited_tasks(one)[0]
 
 

@@ -173,6 +173,18 @@ def test_table_and_report(tmp_path):
     assert "accuracy over time" in render_html(results, history, "t", None)
 
 
+def test_report_is_chinese_full_system_first_and_has_no_inline_styles(tmp_path):
+    html = render_html(_results(), [], "t", None)
+    # Shown in pages whose CSP allows no inline styles: no <style> element, no style attribute.
+    assert not re.search(r"<style|\sstyle\s*=", html, re.I)
+    assert "<html lang='zh'>" in html and "评测报告" in html
+    full_results, full_failures = html.index("完整系统（full）的结果"), html.index("完整系统（full）未通过的题目")
+    baseline = html.index("与基线对比")
+    baseline_failures = html.index("基线未通过的题目")
+    assert full_results < full_failures < baseline < baseline_failures
+    assert html.index("<details open><summary>完整系统") < baseline_failures
+
+
 def test_wrong_departments_counts_extra_and_missing():
     fails = [{"kind": "content", "expected": {"departments": ["A", "B"]}, "got": {"departments": ["A", "C"]}}]
     assert wrong_departments(fails) == {"C (extra)": 1, "B (missing)": 1}
