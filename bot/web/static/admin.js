@@ -416,17 +416,20 @@
     if (typeof d === "string") return d;
     if (!d || typeof d !== "object") return String(d);
     var f = detailField(d);
-    var msg = d.message || d.msg || JSON.stringify(d);
+    var msg = d.msg_zh && d.msg ? d.msg_zh + " / " + d.msg : d.message || d.msg || JSON.stringify(d);
     return f ? (FIELD_LABELS[f] || f) + "（" + f + "）：" + msg : msg;
   }
 
-  // Which fields a server error is about: from its details, else the field names its message mentions.
+  // Which fields a server error is about: from structured details, else the field names its lines
+  // mention ("q0930: departments：应为… / departments: …").
   function fieldsOf(err) {
     var found = [];
-    err.details.forEach(function (d) { var f = detailField(d); if (f && found.indexOf(f) < 0) found.push(f); });
+    var add = function (f) { if (f && found.indexOf(f) < 0) found.push(f); };
+    err.details.forEach(function (d) { add(detailField(d)); });
     if (!found.length) {
+      var text = [err.message].concat(err.details.filter(function (d) { return typeof d === "string"; })).join("\n");
       Object.keys(FIELD_IDS).forEach(function (f) {
-        if (new RegExp("\\b" + f + "\\b").test(err.message) || err.message.indexOf(FIELD_LABELS[f]) >= 0) found.push(f);
+        if (new RegExp("(^|[^A-Za-z_])" + f + "([^A-Za-z_]|$)").test(text)) add(f);
       });
     }
     return found;
@@ -772,12 +775,22 @@
     return { html: html, css: css };
   }
 
+  // The report is plain HTML (tables, SVG charts); this page gives it a readable look of its own.
+  var REPORT_CSS = [
+    "body{margin:16px 20px;font:14px/1.6 system-ui,'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;color:#1b2430}",
+    "h1{font-size:20px;margin:0 0 6px}h2{font-size:16px;margin:18px 0 6px}h3{font-size:14px;margin:12px 0 4px}",
+    "table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}",
+    "th,td{border:1px solid #dbe1e8;padding:3px 8px;text-align:left;vertical-align:top}",
+    "th{background:#f4f6f9;font-weight:600}td[align=right],th[align=right]{text-align:right}",
+    "svg{max-width:100%;height:auto}"
+  ].join("");
+
   function restyle(frame, css) {
     var doc, win;
     try { doc = frame.contentDocument; win = frame.contentWindow; } catch (e) { return; }
     if (!doc) return;
     try {
-      doc.adoptedStyleSheets = css.map(function (text) {
+      doc.adoptedStyleSheets = [REPORT_CSS].concat(css).map(function (text) {
         var sheet = new win.CSSStyleSheet();
         sheet.replaceSync(text);
         return sheet;

@@ -139,61 +139,87 @@
     return wrap;
   }
 
-  // The answer's own lines, unless the list shows them better: then only its opening words.
-  function answerLines(data, list) {
-    var lines = String(data.answer || "").split(/\n+/).filter(function (l) { return l.trim(); });
-    if (!list) return lines;
-    var first = lines[0] || "";
-    var cut = first.search(/[：:]/);
-    var intro = cut > 0 && cut < 90 ? first.slice(0, cut + 1) : (first.length <= 90 ? first : "");
-    return intro ? [intro] : [];
+  function textLines(data) {
+    return String(data.answer || "").split(/\n+/).filter(function (l) { return l.trim(); });
   }
 
-  // Tasks as a list: number, one line, lead department; grouped by topic (a department's tasks) or by
-  // lead department (a topic's tasks); rows past the first LIST_OPEN stay hidden until asked for.
-  function taskList(data, cites, t, name) {
+  // A list answer as the server writes it: a heading line, group titles ending in a colon, and one
+  // "· 第N项 …（X牵头）" / "· Task N: … (led by X)" line per task. Null when the answer is not one.
+  var ROW = /^·\s*(第\d+项|Task \d+:?)\s*(.*)$/;
+  var ROW_LEAD = /\s*(?:（([^（）]+)牵头）|\(led by (.+)\))$/;
+  function listFromLines(lines) {
+    if (!lines.some(function (l) { return ROW.test(l.trim()); })) return null;
+    var out = { intro: [], groups: [], after: [], total: 0 };
+    var group = null;
+    lines.forEach(function (raw) {
+      var line = raw.trim(), m = ROW.exec(line);
+      if (m) {
+        if (!group) { group = { title: "", rows: [] }; out.groups.push(group); }
+        var text = m[2], lead = "", lm = ROW_LEAD.exec(text);
+        if (lm) { lead = lm[1] || lm[2]; text = text.slice(0, lm.index); }
+        group.rows.push({ no: m[1].replace(/:$/, ""), text: text, lead: lead });
+        out.total++;
+      } else if (/[：:]$/.test(line) && out.intro.length) {
+        group = { title: line.replace(/[：:]$/, ""), rows: [] };
+        out.groups.push(group);
+      } else if (!out.groups.length) {
+        out.intro.push(line);
+      } else {
+        out.after.push(line);
+      }
+    });
+    return out;
+  }
+
+  // The same from the citations (a server that does not write list lines): grouped by topic for a
+  // department's tasks, by lead department for a topic's, leads looked up in the task catalogue.
+  function listFromCitations(data, cites, t, name) {
     var info = catalog.tasks || {};
     var byTopic = data.kind === "department_tasks";
     var groups = [], index = {};
     cites.forEach(function (c) {
       var known = info[c.task] || {};
       var key = byTopic ? (known.category || String(c.section || "").split(" > ").pop()) : (known.lead || "");
-      if (!(key in index)) { index[key] = groups.length; groups.push({ key: key, rows: [] }); }
-      groups[index[key]].rows.push({ c: c, lead: known.lead || "" });
+      if (!(key in index)) { index[key] = groups.length; groups.push({ title: key ? name(key, true) : t.noDept, rows: [] }); }
+      groups[index[key]].rows.push({ no: c.task != null ? t.task(c.task) : "·", text: short(c.text, 60), lead: known.lead ? name(known.lead) : "" });
     });
+    return { intro: [], groups: groups, after: [], total: cites.length };
+  }
+
+  // Rows: number, one line, lead department; grouped; rows past the first LIST_OPEN hidden until asked for.
+  function taskList(list, t) {
     var box = el("div", "task-list");
     var shown = 0, hidden = [];
-    groups.forEach(function (g) {
+    list.groups.forEach(function (g) {
       var sec = el("section", "group");
-      var heading = g.key ? name(g.key, true) : t.noDept;
-      sec.appendChild(el("h4", "group-title", heading));
+      if (g.title) sec.appendChild(el("h4", "group-title", g.title));
       var ul = el("ul", "rows");
       g.rows.forEach(function (r) {
         var li = el("li", "row");
-        li.appendChild(el("span", "task-no", r.c.task != null ? t.task(r.c.task) : "·"));
-        var line = el("span", "one-line", short(r.c.text, 60));
-        line.title = r.c.text;
+        li.appendChild(el("span", "task-no", r.no));
+        var line = el("span", "one-line", r.text);
+        line.title = r.text;
         li.appendChild(line);
-        if (!byTopic || r.lead !== (data.departments || [])[0]) {
-          li.appendChild(el("span", "row-lead", r.lead ? name(r.lead) : ""));
-        }
+        var lead = el("span", "row-lead", r.lead);
+        if (r.lead) lead.title = r.lead;
+        li.appendChild(lead);
         if (shown >= LIST_OPEN) { li.hidden = true; hidden.push(li); }
         shown++;
         ul.appendChild(li);
       });
       sec.appendChild(ul);
-      if (g.rows.length && ul.querySelectorAll("li:not([hidden])").length === 0) { sec.hidden = true; hidden.push(sec); }
+      if (g.rows.length && !ul.querySelector("li:not([hidden])")) { sec.hidden = true; hidden.push(sec); }
       box.appendChild(sec);
     });
     if (hidden.length) {
-      var more = el("button", "more", t.showAll(cites.length));
+      var more = el("button", "more", t.showAll(list.total));
       more.type = "button";
       more.setAttribute("aria-expanded", "false");
       more.addEventListener("click", function () {
         var open = more.getAttribute("aria-expanded") !== "true";
         hidden.forEach(function (n) { n.hidden = !open; });
         more.setAttribute("aria-expanded", open ? "true" : "false");
-        more.textContent = open ? t.showLess : t.showAll(cites.length);
+        more.textContent = open ? t.showLess : t.showAll(list.total);
       });
       box.appendChild(more);
     }
@@ -231,29 +257,43 @@
     var t = TEXT[lang];
     var name = namer(data, lang);
     var cites = uniqueCitations(data);
-    var list = isList(data, cites);
-    var lines = answerLines(data, list);
-    var said = lines.join("\n");
+    var lines = textLines(data);
+    var list = data.answered ? listFromLines(lines) : null;
+    if (!list && data.answered && isList(data, cites)) {
+      // Only the opening words of a run-on list answer; the rows come from the citations.
+      var first = lines[0] || "", cut = first.search(/[：:]/);
+      list = listFromCitations(data, cites, t, name);
+      list.intro = cut > 0 && cut < 90 ? [first.slice(0, cut + 1)] : (first.length <= 90 ? [first] : []);
+    }
+    var said = (list ? list.intro.concat(list.after) : lines).join("\n");
 
     if (!data.answered) b.appendChild(el("p", "badge-uncovered", t.badge[data.kind] || t.badge.other));
 
-    // Lead department and what to do next come first.
+    // Lead department and what to do next come first: the chips, then the answer's first line when it
+    // is the lead-and-next-step line, else a next step composed here.
     var deps = departmentsBlock(data, t, name);
     if (deps) b.appendChild(deps);
+    var text = list ? list.intro.concat(list.after) : lines.slice();
     var lead = (data.departments || [])[0];
-    if (lead && data.answered && said.indexOf("12345") < 0) {
+    if (data.answered && text.length && text[0].indexOf("12345") >= 0) {
+      b.appendChild(paragraph("next-step", text.shift()));
+    } else if (lead && data.answered && said.indexOf("12345") < 0) {
       var next = el("p", "next-step");
       next.appendChild(el("strong", null, t.next + (lang === "en" ? ": " : "：")));
       next.appendChild(withHotline(t.nextStep(name(lead))));
       b.appendChild(next);
     }
 
-    lines.forEach(function (line) { b.appendChild(paragraph("answer", line)); });
     if (list) {
-      if (!/\d/.test(said)) b.appendChild(el("p", "count", t.count(cites.length)));
-      b.appendChild(taskList(data, cites, t, name));
+      var after = list.after.length ? text.splice(text.length - list.after.length) : [];
+      text.forEach(function (line) { b.appendChild(paragraph("answer", line)); });
+      if (!/\d/.test(said)) b.appendChild(el("p", "count", t.count(list.total)));
+      b.appendChild(taskList(list, t));
+      after.forEach(function (line) { b.appendChild(paragraph("answer", line)); });
+    } else {
+      text.forEach(function (line) { b.appendChild(paragraph("answer", line)); });
+      if ((data.answered || data.kind === "not_stated") && cites.length) b.appendChild(citationsBlock(data, cites, t));
     }
-    else if ((data.answered || data.kind === "not_stated") && cites.length) b.appendChild(citationsBlock(data, cites, t));
 
     if (!data.answered && said.indexOf("12345") < 0) {
       var hot = el("p", "hotline");
