@@ -30,6 +30,7 @@ def _assert_no_violations(frame, where: str) -> None:
 def _ask(frame, question: str):
     done = frame.locator(".msg.bot:not(.loading)")
     before = done.count()
+    frame.locator("html[data-ready]").wait_for(state="attached")  # frame.js handles Enter
     box = frame.locator("textarea#question")
     box.fill(question)
     box.press("Enter")

@@ -53,7 +53,11 @@ def test_keyboard_search_open_card_copy_and_close(new_page, live_server, page_er
     card.wait_for(state="visible")
     page.locator("#card-title", has_text=f"第{number}项").wait_for()
     task = httpx.get(f"{live_server.rstrip('/')}/api/tasks/{number}").json()
-    assert page.locator(".reply-text").text_content() == task["reply"]
+    # The read-out is the hit's own (the server's result field), naming the task and its lead.
+    hit = httpx.get(f"{live_server.rstrip('/')}/api/search", params={"q": "注销", "limit": 50}).json()["results"][1]
+    assert hit["task"] == number
+    assert page.locator(".reply-text").text_content() == hit["reply"]
+    assert f"第{number}项" in hit["reply"] and task["departments"][0] in hit["reply"]
     assert page.locator(".chip.lead").text_content().endswith(task["departments"][0])
     assert task["text"] in card.text_content()
     shot(page, "console-card")
@@ -61,7 +65,7 @@ def test_keyboard_search_open_card_copy_and_close(new_page, live_server, page_er
     # Enter moved focus out of the search field, so the single-key shortcut works at once.
     page.keyboard.press("c")
     page.locator("#toast.show", has_text="已复制").wait_for()
-    assert page.evaluate("navigator.clipboard.readText()") == task["reply"]
+    assert page.evaluate("navigator.clipboard.readText()") == hit["reply"]
 
     page.keyboard.press("Escape")
     card.wait_for(state="hidden")
@@ -135,7 +139,8 @@ def test_customs_keyboard_flow_reads_out_a_customs_task(new_page, live_server, p
     page.keyboard.press("c")
     page.locator("#toast.show", has_text="已复制").wait_for()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied == task["reply"] and "园区海关" in copied
+    hit = httpx.get(f"{live_server.rstrip('/')}/api/search", params={"q": "海关", "limit": 50}).json()["results"][0]
+    assert copied == hit["reply"] and f"第{number}项" in copied and "园区海关" in copied
     shot(page, "console-customs")
     assert not page_errors, page_errors
 

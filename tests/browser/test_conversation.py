@@ -32,6 +32,7 @@ def _open_widget(new_page, live_server, viewport):
 def _ask(frame, question: str):
     done = frame.locator(".msg.bot:not(.loading)")
     before = done.count()
+    frame.locator("html[data-ready]").wait_for(state="attached")  # frame.js handles Enter
     box = frame.locator("textarea#question")
     box.fill(question)
     box.press("Enter")

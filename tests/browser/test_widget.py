@@ -24,6 +24,7 @@ def _ask(frame, question: str):
     """Send a question with Enter and wait for its own answer (not an earlier one)."""
     done = frame.locator(".msg.bot:not(.loading)")
     before = done.count()
+    frame.locator("html[data-ready]").wait_for(state="attached")  # frame.js handles Enter
     box = frame.locator("textarea#question")
     box.fill(question)
     box.press("Enter")
@@ -135,6 +136,7 @@ def test_example_chip_asks_and_input_limits(new_page, live_server):
     page.goto(live_server.rstrip("/") + "/")
     _button(page).click()
     frame = _frame(page)
+    frame.locator("html[data-ready]").wait_for(state="attached")
     box = frame.locator("textarea#question")
     box.fill("第一行")
     box.press("Shift+Enter")

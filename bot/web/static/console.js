@@ -194,7 +194,11 @@
     cardTitle.textContent = "第" + r.task + "项 · 加载中…";
     card.hidden = false;
     cardEmpty.hidden = true;
-    getJSON("/api/tasks/" + encodeURIComponent(r.task)).then(showCard, function (err) {
+    getJSON("/api/tasks/" + encodeURIComponent(r.task)).then(function (task) {
+      // The hit's own read-out: it quotes the body sentence the words were found in, when they were.
+      if (r.reply) task.reply = r.reply;
+      showCard(task);
+    }, function (err) {
       cardTitle.textContent = "第" + r.task + "项";
       cardBody.textContent = "";
       cardBody.appendChild(el("p", "bad", "任务详情加载失败：" + err.message));

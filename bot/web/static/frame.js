@@ -346,4 +346,5 @@
   }
   restart.hidden = !thread.length;
   updateCounter();
+  document.documentElement.setAttribute("data-ready", "true");  // the composer now sends on Enter
 })();
