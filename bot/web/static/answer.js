@@ -228,12 +228,14 @@
 
   function citationsBlock(data, cites, t) {
     var frag = document.createDocumentFragment();
-    frag.appendChild(el("p", "label", t.sources));
+    // A passage the answer already quotes is not shown a second time.
     var said = String(data.answer || "");
+    cites = cites.filter(function (c) { return said.indexOf(String(c.text || "").replace(/。$/, "").slice(0, 30)) < 0; });
+    if (!cites.length) return frag;
+    frag.appendChild(el("p", "label", t.sources));
     cites.forEach(function (c, i) {
       var d = el("details", "cite");
-      // Open the first quote only when the answer has not already quoted it.
-      if (i === 0 && said.indexOf(String(c.text || "").slice(0, 30)) < 0) d.open = true;
+      if (i === 0) d.open = true;
       var s = el("summary");
       if (c.task != null) s.appendChild(el("span", "task-no", t.task(c.task)));
       if (c.section) {
