@@ -113,8 +113,9 @@ def citation(hit: TaskHit) -> Citation:
     return Citation(hit.doc, hit.section, hit.number, hit.text, round(float(hit.score), 4))
 
 
-def related(hits: list[TaskHit], top_k: int, floor: float = RELATED_FLOOR) -> list[TaskHit]:
+def related(hits: list[TaskHit], top_k: int, floor: float | None = None) -> list[TaskHit]:
     """Other tasks worth pointing to: up to top_k − 1, each once, scored near enough to the best."""
+    floor = RELATED_FLOOR if floor is None else floor
     best = hits[0]
     out: list[TaskHit] = []
     for h in hits[1:top_k]:
