@@ -41,9 +41,12 @@ index: model
 	$(BOT) index build --if-stale
 
 # Debian's chromium (and CJK fonts for readable screenshots) for the browser tests; never a browser download.
+# axe-core (WCAG checks injected into the pages) comes from npm, pinned by tests/browser/package-lock.json.
 browser:
-	@command -v chromium >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	@command -v chromium >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . && command -v npm >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk npm >/dev/null; }
+	@test tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json || \
+	  npm ci --prefix tests/browser --ignore-scripts --no-audit --no-fund
 
 # Debian's redis-server, PostgreSQL and nginx, which the tests of shared state start on loopback
 # (the rate limit in Redis, the question log in PostgreSQL, two replicas behind nginx).

@@ -92,19 +92,30 @@
   var iframe = null;
   var frameReady = false;
   var isOpen = false;
+  // On a narrow screen the open panel covers the whole page: a modal dialog that keeps focus inside it.
+  var narrow = window.matchMedia ? window.matchMedia("(max-width:480px)") : { matches: false };
+
+  function isModal() { return isOpen && narrow.matches; }
+
+  function syncModal() {
+    if (isModal()) panel.setAttribute("aria-modal", "true"); else panel.removeAttribute("aria-modal");
+    if (frameReady) iframe.contentWindow.postMessage({ type: "policybot:modal", modal: isModal() }, origin);
+  }
+  if (narrow.addEventListener) narrow.addEventListener("change", syncModal);
 
   function open() {
     if (!iframe) {
       iframe = document.createElement("iframe");
       iframe.src = frameUrl;
       iframe.title = title;
-      iframe.addEventListener("load", function () { frameReady = true; if (isOpen) focusFrame(); });
+      iframe.addEventListener("load", function () { frameReady = true; syncModal(); if (isOpen) focusFrame(); });
       panel.appendChild(iframe);
     }
     isOpen = true;
     panel.classList.add("open");
     button.setAttribute("aria-expanded", "true");
     button.setAttribute("aria-label", "关闭" + title);
+    syncModal();
     focusFrame();
   }
 
@@ -120,6 +131,7 @@
     panel.classList.remove("open");
     button.setAttribute("aria-expanded", "false");
     button.setAttribute("aria-label", "打开" + title);
+    syncModal();
     button.focus();
   }
 
@@ -128,6 +140,11 @@
   // Escape while focus is in the host page.
   document.addEventListener("keydown", function (ev) {
     if (ev.key === "Escape" && isOpen) { ev.stopPropagation(); close(); }
+  }, true);
+
+  // Full screen: focus that reaches the page behind (Tab out of the frame, a click on nothing) goes back to the panel.
+  document.addEventListener("focusin", function (ev) {
+    if (isModal() && ev.target !== host) focusFrame();
   }, true);
 
   // Escape or the close button inside the frame: the frame tells us by postMessage.

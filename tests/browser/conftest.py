@@ -12,6 +12,11 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+# axe-core from npm (tests/browser/package.json; `npm ci --prefix tests/browser`, run by `make browser`).
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -63,8 +68,17 @@ def new_page(browser, page_errors, request):
     """Factory: a page in a fresh context (own viewport, permissions); screenshots on failure."""
     contexts = []
 
-    def make(width: int = 1280, height: int = 800, permissions: list[str] | None = None, origin: str | None = None):
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    def make(
+        width: int = 1280,
+        height: int = 800,
+        permissions: list[str] | None = None,
+        origin: str | None = None,
+        bypass_csp: bool = False,
+    ):
+        # bypass_csp only for axe, whose script is injected inline; CSP itself is checked in the other tests.
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale="zh-CN", bypass_csp=bypass_csp
+        )
         if permissions:
             context.grant_permissions(permissions, origin=origin)
         context.set_default_timeout(15_000)
@@ -90,6 +104,21 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, "rep_" + report.when, report)
+
+
+def axe_violations(frame) -> list[dict]:
+    """WCAG 2.1 A/AA violations axe-core finds in one page or frame (its shadow DOM included)."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci --prefix tests/browser` (make browser does)")
+    if not frame.evaluate("() => !!window.axe"):
+        frame.add_script_tag(path=str(AXE))
+    result = frame.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, iframes: false, resultTypes: ['violations']})
+              .then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                   nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary}))})))""",
+        AXE_TAGS,
+    )
+    return result
 
 
 def shot(page, name: str) -> Path:

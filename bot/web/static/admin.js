@@ -26,6 +26,11 @@
     b.addEventListener("click", onClick);
     return b;
   }
+  // Rows of buttons with one visible label each say in their accessible name which question they act on.
+  function named(b, label) {
+    b.setAttribute("aria-label", label);
+    return b;
+  }
   function td(content, cls) {
     var c = el("td", cls);
     if (content == null) return c;
@@ -127,7 +132,10 @@
     fillKindSelect($("q-kind"), true);
     fillKindSelect($("f-kind"), false);
     if (firstQuestions) acceptQuestions(firstQuestions); else loadQuestions();
-    selectTab(location.hash === "#log" ? "log" : location.hash === "#eval" ? "eval" : "questions", false);
+    var tab = location.hash.slice(1);
+    selectTab(TABS.indexOf(tab) >= 0 ? tab : "questions", false);
+    // The login form is gone: start keyboard and screen-reader users at the page's heading, not at <body>.
+    $("app-heading").focus();
   }
 
   function fillKindSelect(sel, withAll) {
@@ -142,7 +150,7 @@
 
   // ---------------------------------------------------------------- tabs
 
-  var TABS = ["questions", "log", "eval"];
+  var TABS = ["questions", "log", "feedback", "eval"];
   function selectTab(name, focus) {
     TABS.forEach(function (t) {
       var tab = $("tab-" + t), on = t === name;
@@ -153,6 +161,7 @@
     });
     history.replaceState(null, "", "#" + name);
     if (name === "log") { loadLog(); loadTopics(); loadAttention(); }
+    if (name === "feedback") loadFeedback();
     if (name === "eval") loadRuns(); else stopPolling();
   }
   TABS.forEach(function (t, i) {
@@ -230,8 +239,8 @@
       tr.appendChild(td(tasksText(q)));
       tr.appendChild(td((q.departments || []).join("、") || "—"));
       var act = el("div", "row-actions");
-      act.appendChild(button("编辑", "ghost small", function () { openEditor("edit", q); }));
-      act.appendChild(button("删除", "danger small", function () { removeQuestion(q); }));
+      act.appendChild(named(button("编辑", "ghost small", function () { openEditor("edit", q); }), "编辑：" + q.question));
+      act.appendChild(named(button("删除", "danger small", function () { removeQuestion(q); }), "删除：" + q.question));
       tr.appendChild(td(act));
       body.appendChild(tr);
     });
@@ -252,7 +261,7 @@
   // ---------------------------------------------------------------- editor dialog
 
   var dialog = $("editor");
-  var editing = null; // {mode, record, logItem}
+  var editing = null; // {mode, record, source: {type: log | feedback, item}}
 
   function listOf(text) {
     return String(text || "").split(/[\s,，、;；]+/).filter(Boolean);
@@ -272,13 +281,39 @@
     });
   }
 
-  function openEditor(mode, rec, logItem) {
-    editing = { mode: mode, record: rec, logItem: logItem };
+  // The bot's answer beside the form, for reference only: the expected answer starts empty.
+  function showReference(source) {
+    var box = $("editor-reference"), dl = $("reference-list");
+    dl.textContent = "";
+    box.hidden = !source;
+    if (!source) return;
+    var it = source.item;
+    var rows = [["问题", it.question]];
+    if (source.type === "feedback") {
+      rows.push(["用户评价", it.helpful ? "有帮助" : "没帮助"]);
+      if (it.comment) rows.push(["用户留言", it.comment]);
+      rows.push(["回答类型", KIND_LABEL[it.answer_kind] || it.answer_kind || "—"]);
+      rows.push(["引用任务", (it.tasks || []).length ? it.tasks.map(function (n) { return "第" + n + "项"; }).join("、") : "—"]);
+    } else {
+      rows.push(["结果", (it.answered ? "已回答" : "未回答") + (it.kind ? "（" + (KIND_LABEL[it.kind] || it.kind) + "）" : "")]);
+      rows.push(["首个任务", it.top_task != null ? "第" + it.top_task + "项" : "—"]);
+      rows.push(["部门", (it.departments || []).join("、") || "—"]);
+      if (typeof it.score === "number") rows.push(["得分", scoreText(it.score)]);
+    }
+    rows.forEach(function (r) {
+      dl.appendChild(el("dt", null, r[0]));
+      dl.appendChild(el("dd", null, r[1]));
+    });
+  }
+
+  function openEditor(mode, rec, source) {
+    editing = { mode: mode, record: rec, source: source };
     rec = rec || {};
     $("editor-title").textContent = mode === "add" ? "新增评测问题" : mode === "edit" ? "编辑评测问题 " + rec.id : "加入评测集";
-    $("editor-source").textContent = mode === "promote" ? "来自提问日志 #" + logItem.id + "：" + logItem.question : "";
+    $("editor-source").textContent = mode !== "promote" ? "" :
+      (source.type === "feedback" ? "来自用户反馈：" : "来自提问日志 #" + source.item.id + "：") + source.item.question;
     $("f-question").value = rec.question || "";
-    $("f-kind").value = rec.kind || "department";
+    $("f-kind").value = rec.kind || (mode === "add" ? "department" : "");
     $("f-split").value = rec.split || "dev";
     $("f-lang").value = rec.lang || "zh";
     $("f-tasks-any").value = (rec.tasks_any || []).join(", ");
@@ -287,11 +322,15 @@
     $("f-contains").value = (rec.contains || []).join("、");
     $("f-refuse").checked = !!rec.refuse;
     $("f-note").value = rec.note || "";
-    $("editor-errors").textContent = "";
+    clearErrors();
+    showReference(mode === "promote" ? source : null);
+    dialog.classList.toggle("with-reference", mode === "promote");
     showRows(mode === "promote"
       ? ["kind", "split", "refuse", "tasks_any", "tasks_all", "departments", "contains", "note"]
       : ["question", "kind", "split", "lang", "refuse", "tasks_any", "tasks_all", "departments", "contains", "note"]);
     $("editor-save").disabled = false;
+    hintFor = undefined;
+    departmentHint();
     dialog.showModal();
     (mode === "promote" ? $("f-kind") : $("f-question")).focus();
   }
@@ -299,49 +338,164 @@
   function closeEditor() { dialog.close(); editing = null; }
   $("editor-cancel").addEventListener("click", closeEditor);
 
-  function showErrors(lines) {
+  // Valid examples: once one task is expected, offer exactly its departments (the set accepts nothing else).
+  var hintSeq = 0, hintFor = null;
+  function departmentHint() {
+    var fill = $("fill-departments");
+    var nums = listOf($("f-tasks-any").value).filter(function (t) { return /^\d+$/.test(t); });
+    var key = nums.length === 1 ? nums[0] : null;
+    if (key === hintFor && (key === null || !fill.hidden)) return; // unchanged: keep the offer where it is
+    hintFor = key;
+    var mine = ++hintSeq;
+    fill.hidden = true;
+    if (key === null) return;
+    fetch("/api/tasks/" + encodeURIComponent(nums[0]), { headers: { Accept: "application/json" } }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (task) {
+      if (mine !== hintSeq || !task || !task.departments || !task.departments.length) return;
+      var names = task.departments.join("、");
+      fill.textContent = "填入第" + task.number + "项的负责部门：" + names;
+      fill.onclick = function () { $("f-departments").value = names; $("f-departments").focus(); };
+      fill.hidden = false;
+    }, function () {});
+  }
+  $("f-tasks-any").addEventListener("change", departmentHint);
+
+  // Fields the server names in its message or details, so the one to fix is marked.
+  var FIELD_IDS = {
+    question: "f-question", kind: "f-kind", split: "f-split", lang: "f-lang", refuse: "f-refuse",
+    tasks_any: "f-tasks-any", tasks_all: "f-tasks-all", departments: "f-departments", contains: "f-contains", note: "f-note"
+  };
+  var FIELD_LABELS = {
+    question: "问题", kind: "题型", split: "划分", lang: "语言", refuse: "应拒答", tasks_any: "任一命中任务",
+    tasks_all: "须全部引用任务", departments: "期望部门", contains: "答案须包含", note: "备注"
+  };
+
+  function clearErrors() {
+    $("editor-errors").textContent = "";
+    Array.prototype.forEach.call(dialog.querySelectorAll("[aria-invalid]"), function (n) { n.removeAttribute("aria-invalid"); });
+    Array.prototype.forEach.call(dialog.querySelectorAll(".row.invalid"), function (n) { n.classList.remove("invalid"); });
+  }
+
+  function showErrors(lines, fields) {
+    clearErrors();
     var ul = $("editor-errors");
-    ul.textContent = "";
-    lines.forEach(function (line) { ul.appendChild(el("li", null, line)); });
+    lines.forEach(function (line) { if (line) ul.appendChild(el("li", null, line)); });
+    var first = null;
+    (fields || []).forEach(function (f) {
+      var input = $(FIELD_IDS[f]);
+      if (!input || input.closest(".row").hidden) return;
+      input.setAttribute("aria-invalid", "true");
+      input.closest(".row").classList.add("invalid");
+      first = first || input;
+    });
+    if (first) first.focus();
+  }
+
+  // A marked field is unmarked as soon as it is edited; the list goes once nothing is marked.
+  function unmark(ev) {
+    var row = ev.target.closest && ev.target.closest(".row.invalid");
+    if (!row) return;
+    row.classList.remove("invalid");
+    Array.prototype.forEach.call(row.querySelectorAll("[aria-invalid]"), function (n) { n.removeAttribute("aria-invalid"); });
+    if (!dialog.querySelector(".row.invalid")) $("editor-errors").textContent = "";
+  }
+  $("editor-form").addEventListener("input", unmark);
+  $("editor-form").addEventListener("change", unmark);
+
+  function detailField(d) {
+    if (!d || typeof d !== "object") return null;
+    if (d.field) return d.field;
+    if (Array.isArray(d.loc)) {
+      for (var i = d.loc.length - 1; i >= 0; i--) if (FIELD_IDS[d.loc[i]]) return d.loc[i];
+    }
+    return null;
   }
 
   function detailText(d) {
     if (typeof d === "string") return d;
     if (!d || typeof d !== "object") return String(d);
-    var where = Array.isArray(d.loc) ? d.loc.filter(function (x) { return x !== "body"; }).join(".") : (d.field || "");
-    var msg = d.msg || d.message || JSON.stringify(d);
-    return where ? where + "：" + msg : msg;
+    var f = detailField(d);
+    var msg = d.msg_zh && d.msg ? d.msg_zh + " / " + d.msg : d.message || d.msg || JSON.stringify(d);
+    return f ? (FIELD_LABELS[f] || f) + "（" + f + "）：" + msg : msg;
+  }
+
+  // Which fields a server error is about: from structured details, else the field names its lines
+  // mention ("q0930: departments：应为… / departments: …").
+  function fieldsOf(err) {
+    var found = [];
+    var add = function (f) { if (f && found.indexOf(f) < 0) found.push(f); };
+    err.details.forEach(function (d) { add(detailField(d)); });
+    if (!found.length) {
+      var text = [err.message].concat(err.details.filter(function (d) { return typeof d === "string"; })).join("\n");
+      Object.keys(FIELD_IDS).forEach(function (f) {
+        if (new RegExp("(^|[^A-Za-z_])" + f + "([^A-Za-z_]|$)").test(text)) add(f);
+      });
+    }
+    return found;
+  }
+
+  function feedbackNote(item) {
+    return "用户反馈" + (item.helpful ? "（有帮助）" : "（没帮助）") + (item.comment ? "：" + item.comment : "");
+  }
+
+  function confirmTestSplit(rec) {
+    var before = editing.mode === "edit" ? editing.record.split : null;
+    if (rec.split !== "test" || before === "test") return true;
+    return window.confirm(
+      "确定放入 test 划分？\n\ntest 划分只用于报告准确率，放入后不应再据它调整方法；日常新增请用 dev。\n" +
+      "Move this question into the test split? Test questions are only for reporting; use dev for everyday additions."
+    );
   }
 
   $("editor-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     if (!editing) return;
-    var errors = [];
+    var errors = [], bad = [];
+    var n = errors.length;
     var rec = {
       kind: $("f-kind").value,
       split: $("f-split").value,
       tasks_any: intsOf($("f-tasks-any").value, "任一命中任务", errors),
-      tasks_all: intsOf($("f-tasks-all").value, "须全部引用任务", errors),
+      tasks_all: [],
       departments: listOf($("f-departments").value),
       refuse: $("f-refuse").checked
     };
-    var mode = editing.mode;
+    if (errors.length > n) bad.push("tasks_any");
+    n = errors.length;
+    rec.tasks_all = intsOf($("f-tasks-all").value, "须全部引用任务", errors);
+    if (errors.length > n) bad.push("tasks_all");
+    var mode = editing.mode, source = editing.source;
     rec.contains = listOf($("f-contains").value);
     rec.note = $("f-note").value.trim();
     if (mode !== "promote") {
       rec.question = $("f-question").value.trim();
       rec.lang = $("f-lang").value;
-      if (!rec.question) errors.push("问题：不能为空");
+      if (!rec.question) { errors.push("问题：不能为空 / question: must not be empty"); bad.push("question"); }
     }
-    if ((rec.kind === "out_of_scope" || rec.kind === "not_stated") && !rec.refuse) errors.push("应拒答：题型为“超出范围”或“方案未写明”时应勾选");
-    if (errors.length) { showErrors(errors); return; }
+    if (!rec.kind) { errors.push("题型：请选择期望的题型 / kind: choose the expected kind"); bad.push("kind"); }
+    if ((rec.kind === "out_of_scope" || rec.kind === "not_stated") && !rec.refuse) {
+      errors.push("应拒答：题型为“超出范围”或“方案未写明”时应勾选 / refuse: tick it for out_of_scope and not_stated");
+      bad.push("refuse");
+    }
+    if (errors.length) { showErrors(errors, bad); return; }
+    if (!confirmTestSplit(rec)) { $("f-split").focus(); return; }
 
     var req;
     if (mode === "add") req = api("POST", "/api/admin/questions", { body: rec, ifMatch: state.etag });
     else if (mode === "edit") req = api("PUT", "/api/admin/questions/" + encodeURIComponent(editing.record.id), { body: rec, ifMatch: state.etag });
-    else req = ensureEtag().then(function () {
-      return api("POST", "/api/admin/log/" + encodeURIComponent(editing.logItem.id) + "/promote", { body: rec, ifMatch: state.etag });
-    });
+    else if (source.type === "feedback" && source.item.log_id == null) {
+      rec.question = source.item.question;
+      rec.note = rec.note || feedbackNote(source.item);
+      req = ensureEtag().then(function () { return api("POST", "/api/admin/questions", { body: rec, ifMatch: state.etag }); });
+    } else {
+      // A feedback item is a logged question too: promoting it through the log keeps the link.
+      var logId = source.type === "feedback" ? source.item.log_id : source.item.id;
+      if (source.type === "feedback") rec.note = rec.note || feedbackNote(source.item);
+      req = ensureEtag().then(function () {
+        return api("POST", "/api/admin/log/" + encodeURIComponent(logId) + "/promote", { body: rec, ifMatch: state.etag });
+      });
+    }
     $("editor-save").disabled = true;
     req.then(function (r) {
       if (r.body && r.body.etag) state.etag = r.body.etag;
@@ -352,7 +506,7 @@
     }, function (err) {
       $("editor-save").disabled = false;
       if (err.status === 422 || err.status === 400) {
-        showErrors([err.message].concat(err.details.map(detailText)));
+        showErrors([err.message].concat(err.details.map(detailText)), fieldsOf(err));
       } else {
         showErrors([describe(err)]);
         if (err.status === 409 || err.status === 428) { notice(describe(err), "bad"); loadQuestions(); }
@@ -383,7 +537,7 @@
   function resultCell(item) {
     var wrap = el("span");
     wrap.appendChild(el("span", "tag " + (item.answered ? "ok" : "warn"), item.answered ? "已回答" : "未回答"));
-    if (item.kind) wrap.appendChild(el("span", "muted small", " " + (KIND_LABEL[item.kind] || item.kind)));
+    if (item.kind) wrap.appendChild(el("span", "muted small kind-line", KIND_LABEL[item.kind] || item.kind));
     return wrap;
   }
   function scoreText(s) { return typeof s === "number" ? s.toFixed(2) : "—"; }
@@ -409,19 +563,14 @@
       tr.appendChild(td(resultCell(it)));
       tr.appendChild(td(it.top_task != null ? "第" + it.top_task + "项" : "—"));
       tr.appendChild(td(scoreText(it.score), "mono"));
-      tr.appendChild(td(button("加入评测集", "ghost small", function () { promote(it); })));
+      tr.appendChild(td(named(button("加入评测集", "ghost small", function () { promote(it); }), "加入评测集：" + it.question), "nowrap"));
       body.appendChild(tr);
     });
   }
 
+  // Promotion starts from an empty expected answer; the bot's answer is shown beside the form.
   function promote(item) {
-    openEditor("promote", {
-      kind: item.answered ? (item.kind || "department") : "out_of_scope",
-      split: "dev",
-      tasks_any: item.answered && item.top_task != null ? [item.top_task] : [],
-      departments: item.answered ? (item.departments || []) : [],
-      refuse: !item.answered
-    }, item);
+    openEditor("promote", { split: "dev" }, { type: "log", item: item });
   }
 
   var logTimer = null;
@@ -461,7 +610,7 @@
     li.appendChild(el("span", null, it.question));
     var meta = el("div", "muted small", fmtTime(it.ts) + (typeof it.score === "number" ? " · 得分 " + scoreText(it.score) : ""));
     meta.appendChild(document.createTextNode(" "));
-    meta.appendChild(button("加入评测集", "link", function () { promote(it); }));
+    meta.appendChild(named(button("加入评测集", "link", function () { promote(it); }), "加入评测集：" + it.question));
     li.appendChild(meta);
     return li;
   }
@@ -479,6 +628,43 @@
     }, function (err) { if (err.status !== 401) notice("加载待关注问题失败：" + describe(err), "bad"); });
   }
   $("threshold").addEventListener("change", loadAttention);
+
+  // ---------------------------------------------------------------- feedback
+
+  function loadFeedback() {
+    api("GET", "/api/admin/feedback").then(function (r) {
+      renderFeedback((r.body && r.body.items) || []);
+    }, function (err) {
+      if (err.status !== 401) notice("加载用户反馈失败：" + describe(err), "bad");
+    });
+  }
+  $("fb-reload").addEventListener("click", loadFeedback);
+
+  function renderFeedback(items) {
+    var body = $("fb-table").tBodies[0];
+    body.textContent = "";
+    $("fb-count").textContent = "共 " + items.length + " 条";
+    if (!items.length) {
+      var tr = el("tr"), c = td("暂无用户反馈", "empty");
+      c.colSpan = 6; tr.appendChild(c); body.appendChild(tr);
+      return;
+    }
+    items.forEach(function (it) {
+      var tr = el("tr");
+      tr.setAttribute("data-feedback", it.id);
+      tr.appendChild(td(fmtTime(it.created), "mono small"));
+      var qc = el("div", null, it.question);
+      if (it.answer_kind) qc.appendChild(el("div", "muted small", KIND_LABEL[it.answer_kind] || it.answer_kind));
+      tr.appendChild(td(qc, "qtext"));
+      tr.appendChild(td(el("span", "tag " + (it.helpful ? "ok" : "warn"), it.helpful ? "有帮助" : "没帮助"), "nowrap"));
+      tr.appendChild(td(it.comment || "—", "comment"));
+      tr.appendChild(td((it.tasks || []).length ? it.tasks.map(function (n) { return "第" + n + "项"; }).join("、") : "—"));
+      tr.appendChild(td(named(button("加入评测集", "ghost small", function () {
+        openEditor("promote", { split: "dev" }, { type: "feedback", item: it });
+      }), "加入评测集：" + it.question), "nowrap"));
+      body.appendChild(tr);
+    });
+  }
 
   // ---------------------------------------------------------------- eval runs
 
@@ -564,33 +750,53 @@
   });
 
   // The report needs the bearer token, so it is fetched here and shown with srcdoc. A srcdoc frame
-  // inherits this page's CSP, which blocks the report's inline styles; the frame is same-origin but
-  // script-less (sandbox="allow-same-origin"), so its styles are re-applied through the CSSOM, which CSP allows.
+  // inherits this page's CSP, which forbids inline styles: the report's <style> elements and style
+  // attributes are taken out before it is shown (so the browser has nothing to refuse) and applied
+  // through the CSSOM instead, which CSP allows. The frame stays script-less (sandbox="allow-same-origin").
   function openReport(id) {
     api("GET", "/api/admin/eval/reports/" + encodeURIComponent(id) + "/", { text: true }).then(function (r) {
       var frame = $("report-frame");
-      frame.onload = function () { restyle(frame); };
+      var prepared = withoutInlineStyles(r.body || "");
+      frame.onload = function () { restyle(frame, prepared.css); };
       $("report-title").textContent = "评测报告 " + id;
-      frame.srcdoc = r.body;
+      frame.srcdoc = prepared.html;
       $("report").hidden = false;
       $("report").scrollIntoView({ block: "start" });
     }, function (err) { notice("无法打开报告：" + describe(err), "bad"); });
   }
 
-  function restyle(frame) {
+  // On the text, not through a parser: any HTML parser in this page would apply the page's CSP to the
+  // styles it meets and log a refusal. The report is our own generated, escaped HTML, so quoted
+  // style attributes and <style> elements are all there is to find (quotes in text are entities).
+  function withoutInlineStyles(html) {
+    var css = [];
+    html = html.replace(/<style\b[^>]*>([\s\S]*?)<\/style>/gi, function (_, text) { css.push(text); return ""; });
+    html = html.replace(/(<[^>]*?\s)style=("[^"]*"|'[^']*')/gi, "$1data-report-style=$2");
+    return { html: html, css: css };
+  }
+
+  // The report is plain HTML (tables, SVG charts); this page gives it a readable look of its own.
+  var REPORT_CSS = [
+    "body{margin:16px 20px;font:14px/1.6 system-ui,'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;color:#1b2430}",
+    "h1{font-size:20px;margin:0 0 6px}h2{font-size:16px;margin:18px 0 6px}h3{font-size:14px;margin:12px 0 4px}",
+    "table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}",
+    "th,td{border:1px solid #dbe1e8;padding:3px 8px;text-align:left;vertical-align:top}",
+    "th{background:#f4f6f9;font-weight:600}td[align=right],th[align=right]{text-align:right}",
+    "svg{max-width:100%;height:auto}"
+  ].join("");
+
+  function restyle(frame, css) {
     var doc, win;
     try { doc = frame.contentDocument; win = frame.contentWindow; } catch (e) { return; }
     if (!doc) return;
     try {
-      var sheets = [];
-      Array.prototype.forEach.call(doc.querySelectorAll("style"), function (st) {
+      doc.adoptedStyleSheets = [REPORT_CSS].concat(css).map(function (text) {
         var sheet = new win.CSSStyleSheet();
-        sheet.replaceSync(st.textContent);
-        sheets.push(sheet);
+        sheet.replaceSync(text);
+        return sheet;
       });
-      doc.adoptedStyleSheets = sheets;
-      Array.prototype.forEach.call(doc.querySelectorAll("[style]"), function (node) {
-        node.style.cssText = node.getAttribute("style");
+      Array.prototype.forEach.call(doc.querySelectorAll("[data-report-style]"), function (node) {
+        node.style.cssText = node.getAttribute("data-report-style");
       });
     } catch (e) { /* an old browser: the report stays readable, only unstyled */ }
   }

@@ -14,6 +14,7 @@
   var lastSearch = Promise.resolve();
   var seq = 0;
   var openTask = null;   // the task dict shown in the card
+  var composing = false; // an IME composition is under way: its pinyin steps are not queries
 
   function el(tag, cls, text) {
     var n = document.createElement(tag);
@@ -120,9 +121,26 @@
     return frag;
   }
 
+  // What an agent reads out for a row. A passage of the plan's body is read out with its task and lead
+  // department (the server's reply), never as a bare sentence.
+  function replyOf(r) {
+    if (r.reply) return r.reply;
+    var deps = r.departments || [];
+    if (r.task != null && deps.length) {
+      return "根据方案任务清单第" + r.task + "项：「" + r.text + "」该项由" + deps[0] + "牵头" +
+        (deps.length > 1 ? "，" + deps.slice(1).join("、") + "共同负责" : "") + "。";
+    }
+    // A passage no task owns (the preamble): say where it comes from and where to turn.
+    return r.text ? "《苏州工业园区2023年营商环境建设行动方案》正文写道：「" + r.text + "」办理具体事项可拨打 12345 咨询。" : "";
+  }
+
+  function isBody(r) { return r.kind ? r.kind !== "task" : r.task == null; }
+
   function render(items, total, q) {
     results = items;
     list.textContent = "";
+    qInput.setAttribute("aria-expanded", items.length ? "true" : "false");
+    if (!items.length) { qInput.removeAttribute("aria-activedescendant"); list.removeAttribute("aria-activedescendant"); }
     items.forEach(function (r, i) {
       var li = el("li", "result");
       li.id = "r-" + i;
@@ -130,6 +148,7 @@
       li.setAttribute("aria-selected", "false");
       var meta = el("div", "meta");
       meta.appendChild(el("span", "no", r.task != null ? "第" + r.task + "项" : "正文"));
+      if (r.task != null && isBody(r)) meta.appendChild(el("span", "kind", "正文"));
       if (r.category || r.section) meta.appendChild(el("span", "sec", r.category || r.section));
       var deps = el("span", "deps");
       (r.departments || []).forEach(function (d, j) {
@@ -156,6 +175,8 @@
     var cur = list.children[i];
     cur.classList.add("sel");
     cur.setAttribute("aria-selected", "true");
+    // The input keeps focus while typing (combobox); after Enter the listbox has it: both point at the row.
+    qInput.setAttribute("aria-activedescendant", cur.id);
     list.setAttribute("aria-activedescendant", cur.id);
     cur.scrollIntoView({ block: "nearest" });
   }
@@ -167,13 +188,17 @@
     if (!r) return;
     if (r.task == null) {
       // A passage from the body of the plan: no task card, show the passage itself.
-      showCard({ number: null, section: r.section, category: r.category, text: r.text, departments: r.departments || [], body: [], reply: r.reply });
+      showCard({ number: null, section: r.section, category: r.category, text: r.text, departments: r.departments || [], body: [], reply: replyOf(r) });
       return;
     }
     cardTitle.textContent = "第" + r.task + "项 · 加载中…";
     card.hidden = false;
     cardEmpty.hidden = true;
-    getJSON("/api/tasks/" + encodeURIComponent(r.task)).then(showCard, function (err) {
+    getJSON("/api/tasks/" + encodeURIComponent(r.task)).then(function (task) {
+      // The hit's own read-out: it quotes the body sentence the words were found in, when they were.
+      if (r.reply) task.reply = r.reply;
+      showCard(task);
+    }, function (err) {
       cardTitle.textContent = "第" + r.task + "项";
       cardBody.textContent = "";
       cardBody.appendChild(el("p", "bad", "任务详情加载失败：" + err.message));
@@ -271,12 +296,19 @@
   function currentReply() {
     if (openTask) return openTask.reply || openTask.text;
     var r = results[selected];
-    return r ? (r.reply || r.text) : "";
+    return r ? replyOf(r) : "";
   }
 
   // ---------------------------------------------------------------- keyboard
 
-  qInput.addEventListener("input", schedule);
+  // A pinyin IME sends input events for every composition step ("z", "zh", "zhu" …): search once, on the
+  // characters chosen, and leave the current list in place meanwhile.
+  qInput.addEventListener("compositionstart", function () { composing = true; clearTimeout(timer); timer = null; });
+  qInput.addEventListener("compositionend", function () { composing = false; schedule(); });
+  qInput.addEventListener("input", function (ev) {
+    if (composing || ev.isComposing) return;
+    schedule();
+  });
   depSel.addEventListener("change", runSearch);
   catSel.addEventListener("change", runSearch);
   $("filters").addEventListener("submit", function (ev) { ev.preventDefault(); });
@@ -288,6 +320,7 @@
 
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.isComposing || ev.keyCode === 229 || (composing && ev.target === qInput)) return; // keys the IME is using
     var inText = typing(ev.target);
     var inSearch = ev.target === qInput;
     if (ev.key === "/" && !inText) {

@@ -1,8 +1,13 @@
-/* Chat panel inside the widget iframe: asks POST /api/ask and renders answers, departments and quoted passages. */
+/* Chat panel inside the widget iframe: a conversation with POST /api/ask (earlier turns go along as
+   `history`, kept for this tab in sessionStorage), answers rendered by answer.js, feedback to /api/feedback. */
 (function () {
   "use strict";
 
   var MAX = 500;
+  var MAX_TURNS = 10;                     // history the server accepts, and what the panel keeps
+  var STORE = "policybot.thread.v1";
+  var A = window.PolicybotAnswer;
+  var el = A.el;
   var params = new URLSearchParams(location.search);
   var title = (params.get("title") || "").trim() || "园区政策问答";
 
@@ -12,17 +17,60 @@
   var sendBtn = document.getElementById("send");
   var counter = document.getElementById("counter");
   var welcome = document.getElementById("welcome");
+  var restart = document.getElementById("restart");
   var busy = false;
+  var lang = "zh";                        // the language of the last question: the panel's own words follow it
+  var modal = false;                      // the host shows the panel full screen: keep Tab inside it
+
+  var FEEDBACK = {
+    zh: { ask: "这个回答有帮助吗？", yes: "有帮助", no: "没帮助", comment: "补充说明（可选）", send: "提交反馈",
+          thanks: "感谢您的反馈！", failed: "反馈提交失败，请稍后再试。", expired: "这条回答已过期，无法再反馈。" },
+    en: { ask: "Was this answer helpful?", yes: "Helpful", no: "Not helpful", comment: "Comment (optional)", send: "Send feedback",
+          thanks: "Thank you for your feedback!", failed: "Feedback could not be sent; please try again later.",
+          expired: "This answer has expired; feedback is no longer possible." }
+  };
 
   document.getElementById("title").textContent = title;
   document.title = title;
+  A.loadCatalog();
 
-  function el(tag, cls, text) {
-    var n = document.createElement(tag);
-    if (cls) n.className = cls;
-    if (text != null) n.textContent = text;
-    return n;
+  // ---------------------------------------------------------------- the thread, kept for this tab
+
+  var thread = readThread();
+
+  function readThread() {
+    try {
+      var v = JSON.parse(sessionStorage.getItem(STORE) || "[]");
+      return Array.isArray(v) ? v.filter(function (t) { return t && typeof t.question === "string" && t.answer; }) : [];
+    } catch (e) { return []; }  // storage blocked (third-party frame settings) or corrupt: start afresh
   }
+
+  function saveThread() {
+    thread = thread.slice(-MAX_TURNS);
+    try { sessionStorage.setItem(STORE, JSON.stringify(thread)); } catch (e) { /* the thread lives in memory only */ }
+    restart.hidden = !thread.length;
+  }
+
+  function tasksOf(data) {
+    if (Array.isArray(data.tasks)) return data.tasks.filter(function (n) { return Number.isInteger(n); });
+    var seen = [];
+    (data.citations || []).forEach(function (c) { if (Number.isInteger(c.task) && seen.indexOf(c.task) < 0) seen.push(c.task); });
+    return seen;
+  }
+
+  function history() {
+    return thread.slice(-MAX_TURNS).map(function (t) { return { question: t.question, tasks: tasksOf(t.answer) }; });
+  }
+
+  restart.addEventListener("click", function () {
+    thread = [];
+    saveThread();
+    Array.prototype.slice.call(log.children).forEach(function (n) { if (n !== welcome) n.remove(); });
+    welcome.classList.remove("compact");
+    input.focus();
+  });
+
+  // ---------------------------------------------------------------- host page
 
   function requestClose() {
     // The host page owns the panel; without a parent (frame opened directly) there is nothing to close.
@@ -31,11 +79,28 @@
 
   document.getElementById("close").addEventListener("click", requestClose);
   document.addEventListener("keydown", function (ev) {
-    if (ev.key === "Escape") { ev.preventDefault(); requestClose(); }
+    if (ev.key === "Escape") { ev.preventDefault(); requestClose(); return; }
+    if (ev.key === "Tab" && modal) trapTab(ev);
   });
   window.addEventListener("message", function (ev) {
-    if (ev.source === window.parent && ev.data && ev.data.type === "policybot:focus") input.focus();
+    if (ev.source !== window.parent || !ev.data) return;
+    if (ev.data.type === "policybot:focus") input.focus();
+    if (ev.data.type === "policybot:modal") modal = !!ev.data.modal;
   });
+
+  // Full screen on a phone the panel is a modal dialog: Tab wraps around inside it instead of leaving for the page behind.
+  function trapTab(ev) {
+    var items = Array.prototype.filter.call(
+      document.querySelectorAll("button, [href], textarea, input, select, summary, [tabindex]:not([tabindex='-1'])"),
+      function (n) { return !n.disabled && n.getClientRects().length > 0 && !n.closest("[hidden]"); }
+    );
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1];
+    if (ev.shiftKey && (document.activeElement === first || !document.hasFocus())) { ev.preventDefault(); last.focus(); }
+    else if (!ev.shiftKey && document.activeElement === last) { ev.preventDefault(); first.focus(); }
+  }
+
+  // ---------------------------------------------------------------- composer
 
   function updateCounter() {
     var n = input.value.length;
@@ -56,53 +121,90 @@
     b.addEventListener("click", function () { ask(b.textContent); });
   });
 
-  function scrollDown() { log.scrollTop = log.scrollHeight; }
-
   function submit() {
     var q = input.value.trim();
     if (!q || busy) return;
     ask(q);
   }
 
+  var CHROME = {
+    zh: { send: "发送", sending: "发送中…", looking: "正在查找政策原文", restart: "新对话", restartLabel: "新对话：清除上文，重新开始",
+          placeholder: "输入您的问题，Enter 发送，Shift+Enter 换行", foot: "答案摘自政策原文，仅供参考；具体办理请以部门答复为准。",
+          close: "关闭", input: "输入您的问题" },
+    en: { send: "Send", sending: "Sending…", looking: "Looking up the policy", restart: "New chat",
+          restartLabel: "New chat: forget this conversation and start again",
+          placeholder: "Type your question; Enter sends, Shift+Enter adds a line",
+          foot: "Answers quote the policy text and are for reference; the department's reply is authoritative.",
+          close: "Close", input: "Type your question" }
+  };
+
+  function setLanguage(next) {
+    lang = next;
+    var t = CHROME[lang];
+    sendBtn.textContent = busy ? t.sending : t.send;
+    restart.textContent = t.restart;
+    restart.setAttribute("aria-label", t.restartLabel);
+    input.placeholder = t.placeholder;
+    document.querySelector("label[for=question]").textContent = t.input;
+    document.getElementById("close").setAttribute("aria-label", t.close);
+    document.querySelector(".foot").textContent = t.foot;
+    document.querySelector(".foot").lang = lang === "en" ? "en" : "zh-CN";
+  }
+
   function setBusy(on) {
     busy = on;
     sendBtn.disabled = on;
-    sendBtn.textContent = on ? "发送中…" : "发送";
+    sendBtn.textContent = on ? CHROME[lang].sending : CHROME[lang].send;
     log.setAttribute("aria-busy", on ? "true" : "false");
+  }
+
+  function youBubble(question) {
+    var you = el("div", "msg you");
+    you.appendChild(el("div", "bubble", question));
+    if (A.isEnglish(question)) you.lang = "en";
+    log.appendChild(you);
+    return you;
   }
 
   function ask(question) {
     if (busy) return;
     question = question.slice(0, MAX);
-    if (welcome) { welcome.classList.add("compact"); }
-    var you = el("div", "msg you");
-    you.appendChild(el("div", "bubble", question));
-    log.appendChild(you);
+    welcome.classList.add("compact");
+    setLanguage(A.isEnglish(question) ? "en" : "zh");
+    var you = youBubble(question);
     input.value = "";
     updateCounter();
 
     var pending = el("div", "msg bot loading");
     var dots = el("div", "bubble");
-    dots.appendChild(el("span", "dots", "正在查找政策原文"));
+    dots.appendChild(el("span", "dots", CHROME[lang].looking));
     pending.appendChild(dots);
     log.appendChild(pending);
-    scrollDown();
+    log.scrollTop = log.scrollHeight;
     setBusy(true);
 
+    var body = { question: question };
+    var earlier = history();
+    if (earlier.length) body.history = earlier;
     fetch("/api/ask", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify({ question: question })
+      body: JSON.stringify(body)
     }).then(function (res) {
-      return res.json().catch(function () { return null; }).then(function (body) {
-        if (!res.ok) throw httpError(res.status, body, res.headers.get("Retry-After"));
-        if (!body || typeof body.answer !== "string") throw httpError(502, null);
-        return body;
+      return res.json().catch(function () { return null; }).then(function (data) {
+        if (!res.ok) throw httpError(res.status, data, res.headers.get("Retry-After"));
+        if (!data || typeof data.answer !== "string") throw httpError(502, null);
+        return data;
       });
     }).then(function (data) {
-      pending.replaceWith(renderAnswer(data));
-    }, function (err) {
-      pending.replaceWith(renderError(err, question));
+      return A.loadCatalog().then(function () {
+        var turn = { question: question, answer: data, feedback: null };
+        thread.push(turn);
+        saveThread();
+        pending.replaceWith(answerNode(turn));
+      });
+    }).catch(function (err) {
+      pending.replaceWith(renderError(err, question, you));
     }).then(function () {
       setBusy(false);
       // Show the question with the start of its answer, not the end of a long answer.
@@ -131,7 +233,7 @@
     return "请求失败（" + err.status + "）" + (err.serverMessage ? "：" + err.serverMessage : "。");
   }
 
-  function renderError(err, question) {
+  function renderError(err, question, you) {
     var wrap = el("div", "msg bot error");
     var b = el("div", "bubble");
     b.setAttribute("role", "alert");
@@ -139,77 +241,110 @@
     if (err.status !== 413 && err.status !== 400 && err.status !== 422) {
       var retry = el("button", "retry", "重试");
       retry.type = "button";
-      retry.addEventListener("click", function () { wrap.remove(); ask(question); });
+      retry.addEventListener("click", function () { wrap.remove(); you.remove(); ask(question); });
       b.appendChild(retry);
     }
     wrap.appendChild(b);
     return wrap;
   }
 
-  function renderAnswer(data) {
-    var wrap = el("div", "msg bot" + (data.answered ? "" : " uncovered"));
-    var b = el("div", "bubble");
-    wrap.appendChild(b);
+  // ---------------------------------------------------------------- answers and feedback
 
-    if (!data.answered) {
-      // "not covered", "not stated" (a related measure is cited), or "not found" (e.g. a task number that does not exist).
-      var badge = { out_of_scope: "政策未涉及", not_stated: "方案未写明" }[data.kind] || "未找到";
-      b.appendChild(el("p", "badge-uncovered", badge));
+  function answerNode(turn) {
+    var r = A.render(turn.answer, turn.question);
+    if (turn.answer.id) r.bubble.appendChild(feedbackNode(turn, FEEDBACK[r.lang]));
+    return r.node;
+  }
+
+  function feedbackNode(turn, t) {
+    var box = el("div", "feedback");
+    if (turn.feedback) {
+      box.appendChild(el("p", "fb-done", t.thanks));
+      return box;
     }
-    data.answer.split(/\n+/).forEach(function (line) {
-      if (line.trim()) b.appendChild(el("p", "answer", line));
+    var group = el("div", "fb-choice");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", t.ask);
+    group.appendChild(el("span", "fb-ask", t.ask));
+    var yes = el("button", "fb-btn", t.yes), no = el("button", "fb-btn", t.no);
+    var chosen = null;
+    var more = el("form", "fb-more");
+    more.hidden = true;
+    var fieldId = "fb-" + String(turn.answer.id).replace(/[^A-Za-z0-9_-]/g, "") + "-" + Math.random().toString(36).slice(2, 7);
+    var label = el("label", "fb-label", t.comment);
+    label.htmlFor = fieldId;
+    var comment = el("textarea", "fb-comment");
+    comment.id = fieldId;
+    comment.rows = 2;
+    comment.maxLength = 500;
+    var send = el("button", "fb-send", t.send);
+    send.type = "submit";
+    var status = el("p", "fb-status");
+    status.setAttribute("role", "status");
+    more.appendChild(label);
+    more.appendChild(comment);
+    more.appendChild(send);
+    [[yes, true], [no, false]].forEach(function (pair) {
+      var btn = pair[0];
+      btn.type = "button";
+      btn.setAttribute("aria-pressed", "false");
+      btn.addEventListener("click", function () {
+        chosen = pair[1];
+        yes.setAttribute("aria-pressed", chosen ? "true" : "false");
+        no.setAttribute("aria-pressed", chosen ? "false" : "true");
+        more.hidden = false;
+        comment.focus();
+      });
+      group.appendChild(btn);
     });
-
-    var deps = Array.isArray(data.departments) ? data.departments : [];
-    if (deps.length) {
-      b.appendChild(el("p", "label", "负责部门"));
-      var chips = el("ul", "depts");
-      deps.forEach(function (name, i) {
-        var li = el("li", "dept" + (i === 0 ? " lead" : ""));
-        if (i === 0) li.appendChild(el("span", "lead-tag", "牵头"));
-        li.appendChild(document.createTextNode(name));
-        chips.appendChild(li);
-      });
-      b.appendChild(chips);
-    }
-
-    var cites = Array.isArray(data.citations) ? data.citations : [];
-    if ((data.answered || data.kind === "not_stated") && cites.length) {
-      b.appendChild(el("p", "label", "政策原文"));
-      cites.forEach(function (c, i) {
-        var d = el("details", "cite");
-        if (i === 0) d.open = true;
-        var s = el("summary");
-        if (c.task != null) s.appendChild(el("span", "task-no", "第" + c.task + "项"));
-        if (c.section) {
-          // Sections arrive as a path ("一、… > （一）…"); the innermost heading is the useful part.
-          var sec = el("span", "section", String(c.section).split(" > ").pop());
-          sec.title = c.section;
-          s.appendChild(sec);
+    more.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (chosen === null) return;
+      send.disabled = true;
+      var body = { id: turn.answer.id, helpful: chosen };
+      var text = comment.value.trim();
+      if (text) body.comment = text;
+      fetch("/api/feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Accept": "application/json" },
+        body: JSON.stringify(body)
+      }).then(function (res) {
+        if (res.ok) {
+          turn.feedback = { helpful: chosen };
+          saveThread();
+          box.textContent = "";
+          var done = el("p", "fb-done", t.thanks);
+          done.setAttribute("role", "status");
+          box.appendChild(done);
+          return;
         }
-        s.appendChild(el("span", "snippet", short(c.text, 28)));
-        d.appendChild(s);
-        d.appendChild(el("blockquote", "quote", c.text));
-        b.appendChild(d);
+        send.disabled = false;
+        status.textContent = res.status === 404 ? t.expired : t.failed;
+      }, function () {
+        send.disabled = false;
+        status.textContent = t.failed;
       });
-    }
-
-    if (!data.answered) {
-      var hot = el("p", "hotline");
-      hot.appendChild(document.createTextNode("如需进一步咨询，请拨打 "));
-      var a = el("a", null, "12345");
-      a.href = "tel:12345";
-      hot.appendChild(a);
-      hot.appendChild(document.createTextNode(" 政务服务便民热线。"));
-      b.appendChild(hot);
-    }
-    return wrap;
+    });
+    box.appendChild(group);
+    box.appendChild(more);
+    box.appendChild(status);
+    return box;
   }
 
-  function short(text, n) {
-    text = String(text || "").replace(/\s+/g, " ");
-    return text.length > n ? text.slice(0, n) + "…" : text;
-  }
+  // ---------------------------------------------------------------- restore this tab's thread
 
+  if (thread.length) {
+    welcome.classList.add("compact");
+    if (A.isEnglish(thread[thread.length - 1].question)) setLanguage("en");
+    A.loadCatalog().then(function () {
+      thread.forEach(function (turn) {
+        youBubble(turn.question);
+        log.appendChild(answerNode(turn));
+      });
+      log.scrollTop = log.scrollHeight;
+    });
+  }
+  restart.hidden = !thread.length;
   updateCounter();
+  document.documentElement.setAttribute("data-ready", "true");  // the composer now sends on Enter
 })();
