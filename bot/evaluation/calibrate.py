@@ -37,10 +37,13 @@ from bot.evaluation.runner import load_checked, select_split
 log = logging.getLogger(__name__)
 
 # The operating point: the threshold that refuses the most questions the plan does not answer while
-# wrongly refusing at most this share of the answerable ones that reach the decision.
-MAX_WRONG_REFUSALS = 0.02
+# wrongly refusing at most this share of the answerable ones that reach the decision. The product
+# allows 3 % wrong refusals over all answerable questions; about one in seven of those never
+# reaches the decision (task numbers, lists), and 0.5 points are kept back for the move from
+# out-of-fold dev questions to new ones (on blind set 2 the rate moved from 1.9 % to 1.8 %).
+MAX_WRONG_REFUSALS = 0.025
 OPERATING_RULE = (
-    f"highest out-of-fold refusal recall with at most {MAX_WRONG_REFUSALS:.0%} of answerable questions "
+    f"highest out-of-fold refusal recall with at most {MAX_WRONG_REFUSALS:.1%} of answerable questions "
     "reaching the decision refused"
 )
 C_GRID = (0.01, 0.03, 0.1, 0.3)
