@@ -3,15 +3,13 @@ log made before answer ids existed gaining them."""
 
 import sqlite3
 from datetime import datetime, timezone
-import subprocess
-import shutil
+import uuid
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from bot.errors import InvalidInput, NotFound
 from bot.ops.questionlog import QuestionLog
-from tests.ops.test_questionlog import _local_postgres
 
 # The table as the previous release created it: no answer_id, no tasks.
 OLD_SCHEMA = """
@@ -66,18 +64,21 @@ def test_an_old_sqlite_log_gains_answer_ids(tmp_path):
     assert {"answer_id", "tasks"} <= columns
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
-    started = _local_postgres()
-    if started is None:
-        pytest.skip("no local PostgreSQL server could be started")
-    root, data, prefix, pg_ctl = started
-    yield f"postgresql+psycopg://postgres@/postgres?host={root}&port=54329"
-    subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True, timeout=60)
-    shutil.rmtree(root, ignore_errors=True)
+@pytest.fixture
+def fresh_postgres(postgres_url):
+    """A database of its own on the session's PostgreSQL server: this test starts from an old schema."""
+    name = f"feedback_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield postgres_url.replace("/postgres?", f"/{name}?")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
 
 
-def test_feedback_on_postgresql_including_an_old_log(postgres_url):
+def test_feedback_on_postgresql_including_an_old_log(fresh_postgres):
+    postgres_url = fresh_postgres
     engine = create_engine(postgres_url)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS feedback"))
