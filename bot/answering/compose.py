@@ -16,13 +16,14 @@ from bot.retrieval.chunks import Chunk, category_title
 
 HOTLINE = "12345"
 # A related task is listed when its fused retrieval score is at least this share of the best
-# task's. Chosen by `python -m bot.evaluation.related_floor --answers …` on a seeded random 600 of
-# the 5,361 dev questions (the whole split did not finish in the time the machine allowed): of 522
-# tasks cited at ranks 2-3 of who/what answers, 8 are expected by the eval set; 0.84 has the best F1
-# (listed 32, 4 of them expected: precision 0.125, recall 0.5), against 0.9 (13 listed, 1 expected)
-# and 0.8 (43, 4). The same floor chosen on the first 350 of them. Re-run on all of dev when possible.
-RELATED_FLOOR = 0.84
-RELATED_FLOOR_PROVENANCE = "dev split (random 600 of 5,361, seed 14), bot/evaluation/related_floor.py"
+# task's. The highest floor that cuts weak related tasks at no measurable cost on the whole dev
+# split (7,126 questions, full system): top-3 / list recall / English top-3 were 0.9929 / 0.9757 /
+# 0.9754 with no floor, 0.9929 / 0.9750 / 0.9754 at 0.6, 0.9929 / 0.9705 / 0.9754 at 0.7,
+# 0.9897 / 0.9658 / 0.9563 at 0.77 and 0.9879 / 0.9562 / 0.9481 at 0.84 (the floor that
+# bot/evaluation/related_floor.py finds best by F1 over expected related tasks on a dev sample:
+# it drops tasks that list and English questions need).
+RELATED_FLOOR = 0.6
+RELATED_FLOOR_PROVENANCE = "dev split (7,126 questions), sweep of 0 / 0.6 / 0.7 / 0.77 / 0.84 on top-3, list recall, English top-3"
 # One line of a list: a task's text up to its first clause break, when the whole is longer.
 LINE_CHARS = 40
 # A body sentence that mostly repeats the task's own text adds nothing to quote.
