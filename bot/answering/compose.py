@@ -158,8 +158,8 @@ def single(
     if others:
         label = "See also" if lang == "en" else "相关的还有"
         lines = [
-            f"第{h.number}项「{_line(h.text)}」（{namer.dept(h.departments[0])}牵头）" if lang != "en"
-            else f"task {h.number} 「{_line(h.text)}」 (led by {namer.dept(h.departments[0])})"
+            f"第{h.number}项{_line(h.text, quoted=True)}（{namer.dept(h.departments[0])}牵头）" if lang != "en"
+            else f"task {h.number} {_line(h.text, quoted=True)} (led by {namer.dept(h.departments[0])})"
             for h in others if h.departments
         ]
         answer += f"\n{label}：" + "；".join(lines)
@@ -179,16 +179,14 @@ def _reply(hit: TaskHit, lang: str, names: EnglishNames | None) -> str:
     return f"{task_reply(hit)}{next_step(lead, 'zh')}"
 
 
-def _line(text: str) -> str:
-    """A task on one line: its text, cut at the first clause break when long."""
+def _line(text: str, quoted: bool = False) -> str:
+    """A task on one line: its text, cut at the first clause break when long. Quoted, the mark
+    of the cut stays outside the quotation marks, so that what is quoted is the policy's own text."""
     text = _strip_end(text)
     if len(text) <= LINE_CHARS:
-        return text
-    for mark in ("，", "；", "。"):
-        cut = text.find(mark, 8)
-        if 0 < cut <= LINE_CHARS:
-            return text[:cut] + "…"
-    return text[:LINE_CHARS] + "…"
+        return f"「{text}」" if quoted else text
+    cut = next((c for c in (text.find(m, 8) for m in ("，", "；", "。")) if 0 < c <= LINE_CHARS), LINE_CHARS)
+    return f"「{text[:cut]}」…" if quoted else text[:cut] + "…"
 
 
 def task_list(
@@ -215,7 +213,7 @@ def task_list(
         for h in members:
             who = namer.dept(h.departments[0]) if h.departments else ""
             if lang == "en":
-                lines.append(f"· Task {h.number}: 「{_line(h.text)}」" + (f" (led by {who})" if who else ""))
+                lines.append(f"· Task {h.number}: {_line(h.text, quoted=True)}" + (f" (led by {who})" if who else ""))
             else:
                 lines.append(f"· 第{h.number}项 {_line(h.text)}" + (f"（{who}牵头）" if who else ""))
         blocks.append(f"{title}:\n" + "\n".join(lines) if lang == "en" else f"{title}：\n" + "\n".join(lines))

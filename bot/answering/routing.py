@@ -40,6 +40,9 @@ def route(q: QuestionFeatures, names: NameMatchers) -> Route:
         return Route("out_of_scope", q.lang, instruction=True)
     if q.malice == "illegal":
         return Route("out_of_scope", q.lang)
+    if not any(ch.isalnum() for ch in q.text):
+        # Only symbols and punctuation: nothing is asked, and similarity to anything is noise.
+        return Route("out_of_scope", q.lang)
     if q.elsewhere:
         return Route("department" if q.asks_who else "content", q.lang)
     if q.task_numbers:

@@ -76,7 +76,7 @@ def test_english_list_and_refusals(live_server):
     refused = ask(live_server, "How do I apply for a visa to travel to Japan?")
     assert not refused["answered"] and refused["answer"].count("12345") == 1
     assert not CJK.search(re.sub(r"《[^》]*》", "", refused["answer"]))
-    stated = ask(live_server, "What is the interest rate for innovation credit loans?")
+    stated = ask(live_server, "What interest rate do innovation credit loans charge?")
     assert stated["kind"] == "not_stated" and stated["answer"].count("12345") == 1
     assert "Science and Technology Innovation Committee (科创委)" in stated["answer"]
 
