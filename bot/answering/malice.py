@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import sklearn
 from sklearn.feature_extraction.text import HashingVectorizer
 
 CLASSES = ("benign", "injection", "illegal")
@@ -27,7 +28,9 @@ _VECTORISER = HashingVectorizer(
 
 def vectorise(texts: Sequence[str]):
     """Sparse rows of hashed character n-grams, the same at fitting and at serving."""
-    return _VECTORISER.transform(list(texts))
+    # Parameter validation is half the cost of one short question, and the parameters are fixed above.
+    with sklearn.config_context(skip_parameter_validation=True):
+        return _VECTORISER.transform(list(texts))
 
 
 class MaliceModel:
