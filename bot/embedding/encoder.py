@@ -11,8 +11,9 @@ import numpy as np
 
 
 class QueryEncoder:
-    """One worker thread owns the model. A request that finds it idle runs at once (no added
-    latency for a lone caller); requests that arrive while it is busy are encoded together next."""
+    """A caller that finds the model idle and nobody waiting runs its own forward pass (no thread
+    hand-off for a lone caller); requests that arrive while it is busy queue, and one worker thread
+    encodes everything queued together in the next pass."""
 
     def __init__(self, model, max_batch: int = 32, cache_size: int = 4096):
         self.model = model
@@ -21,6 +22,7 @@ class QueryEncoder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
+        self._model_lock = threading.Lock()  # one forward pass at a time
         self.batches = 0  # forward passes run, for benchmarks
         self._worker = threading.Thread(target=self._run, name="query-encoder", daemon=True)
         self._worker.start()
@@ -31,9 +33,15 @@ class QueryEncoder:
             if hit is not None:
                 self._cache.move_to_end(text)
                 return hit
-        fut: Future = Future()
-        self._queue.put((text, fut))
-        vector = fut.result()
+        if self._queue.empty() and self._model_lock.acquire(blocking=False):
+            try:
+                vector = self._forward([text])[0]
+            finally:
+                self._model_lock.release()
+        else:
+            fut: Future = Future()
+            self._queue.put((text, fut))
+            vector = fut.result()
         with self._cache_lock:
             self._cache[text] = vector
             if len(self._cache) > self._cache_size:
@@ -53,16 +61,19 @@ class QueryEncoder:
     def _run(self) -> None:
         while True:
             first = self._queue.get()
-            batch = [first]
-            while len(batch) < self.max_batch:
+            # The batch is gathered once the model is free, so it takes everything that queued meanwhile.
+            with self._model_lock:
+                batch = [first]
+                while len(batch) < self.max_batch:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
                 try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                vectors = self._forward([t for t, _ in batch])
-                for (_, fut), vec in zip(batch, vectors):
-                    fut.set_result(vec)
-            except Exception as exc:  # hand the failure to every waiting caller
-                for _, fut in batch:
-                    fut.set_exception(exc)
+                    vectors = self._forward([t for t, _ in batch])
+                except Exception as exc:  # hand the failure to every waiting caller
+                    for _, fut in batch:
+                        fut.set_exception(exc)
+                    continue
+            for (_, fut), vec in zip(batch, vectors):
+                fut.set_result(vec)

@@ -80,3 +80,23 @@ def test_concurrent_calls_share_forward_passes(model):
         # Each caller gets its own text's vector (padding in a shared batch moves only rounding).
         np.testing.assert_allclose(results[i], expected[i], atol=1e-4, err_msg=question)
     assert 1 <= encoder.batches < len(QUESTIONS)
+
+
+class _ThreadRecorder:
+    """The real model, noting which thread runs each forward pass."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.threads: list[str] = []
+
+    def encode_query(self, texts, **kw):
+        self.threads.append(threading.current_thread().name)
+        return self.model.encode_query(texts, **kw)
+
+
+def test_a_lone_caller_runs_its_own_forward_pass(model):
+    recorder = _ThreadRecorder(model)
+    encoder = QueryEncoder(recorder)
+    vector = encoder.encode(QUESTIONS[2])
+    np.testing.assert_allclose(vector, _reference(model, QUESTIONS[2:3])[0], atol=1e-5)
+    assert recorder.threads == [threading.current_thread().name]  # no hand-off to the worker thread
