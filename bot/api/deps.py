@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 
 from bot.api.errors import ApiError
@@ -28,6 +29,15 @@ async def get_bot(request: Request) -> PolicyBot:
             raise IndexNotReady(f"服务未能加载模型或索引 / the service failed to load: {state.load_error}")
         raise IndexNotReady("服务正在加载模型与索引，请稍后再试 / the service is still loading, retry shortly")
     return state.bot
+
+
+async def get_ask_slots(request: Request) -> anyio.CapacityLimiter:
+    """The threads that compute asks (settings.ask_concurrency); made on first use, in the event loop."""
+    state = request.app.state
+    slots = getattr(state, "ask_slots", None)
+    if slots is None:
+        slots = state.ask_slots = anyio.CapacityLimiter(state.settings.ask_concurrency)
+    return slots
 
 
 async def get_question_log(request: Request) -> QuestionLog | None:
@@ -63,6 +73,7 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 BotDep = Annotated[Any, Depends(get_bot)]
 QuestionLogDep = Annotated[Any, Depends(get_question_log)]
 ClientDep = Annotated[str, Depends(get_client)]
+AskSlotsDep = Annotated[Any, Depends(get_ask_slots)]
 AdminAuth = Depends(require_admin)
 AskRateLimit = Depends(rate_limit_ask)
 FeedbackRateLimit = Depends(rate_limit_feedback)

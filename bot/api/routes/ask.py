@@ -3,16 +3,16 @@ question log; POST /api/feedback: whether that answer helped."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import time
 from dataclasses import replace
 
+import anyio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
-
-from bot.api.deps import AskRateLimit, BotDep, ClientDep, FeedbackRateLimit, QuestionLogDep, SettingsDep
+from bot.api.deps import AskRateLimit, AskSlotsDep, BotDep, ClientDep, FeedbackRateLimit, QuestionLogDep, SettingsDep
 from bot.api.errors import ApiError
 from bot.api.schemas import AskRequest, AskResponse, ErrorBody, FeedbackRequest, FeedbackSaved
 
@@ -34,7 +34,9 @@ def new_answer_id() -> str:
     dependencies=[AskRateLimit],
     responses={422: {"model": ErrorBody}, 429: {"model": ErrorBody}, 503: {"model": ErrorBody}},
 )
-async def ask(body: AskRequest, bot: BotDep, settings: SettingsDep, qlog: QuestionLogDep, client: ClientDep):
+async def ask(
+    body: AskRequest, bot: BotDep, settings: SettingsDep, qlog: QuestionLogDep, client: ClientDep, slots: AskSlotsDep
+):
     """Answer a question about the policy: answer text, a reply to read out, lead departments, ranked
     citations. With `history`, a follow-up ("这个找谁？") is read with the earlier turns."""
     limit = settings.max_question_chars
@@ -50,10 +52,12 @@ async def ask(body: AskRequest, bot: BotDep, settings: SettingsDep, qlog: Questi
     history = [{"question": t.question, "tasks": t.tasks} for t in body.history]
     started = time.perf_counter()
     # A repeated question asked alone is served from the cache on the event loop; anything that
-    # needs the model runs in the thread pool so inference never blocks the loop.
+    # needs the model runs on one of a few ask threads so inference never blocks the loop.
     result = None if history else bot.cached_answer(body.question, top_k=body.top_k)
     if result is None:
-        result = await run_in_threadpool(bot.ask, body.question, top_k=body.top_k, history=history)
+        result = await anyio.to_thread.run_sync(
+            functools.partial(bot.ask, body.question, top_k=body.top_k, history=history), limiter=slots
+        )
     latency_ms = (time.perf_counter() - started) * 1000
     result = replace(result, id=new_answer_id())
     if qlog is not None:
