@@ -30,18 +30,22 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # (category, substrings of a py-spy frame "function (file:line)"), checked from the innermost frame outwards.
 CATEGORIES = [
+    ("onnxruntime forward", ("onnxruntime",)),
     ("torch forward", ("torch/nn", "modeling_bert", "transformers/modeling", "transformers/integrations", "torch/_")),
-    ("tokenizer", ("tokenizers", "tokenization_utils")),
+    ("tokenizer", ("tokenizers", "tokenization_utils", "bot/embedding/runtime")),
     ("sentence-transformers encode", ("sentence_transformers",)),
     ("jieba", ("jieba",)),
+    ("pypinyin / OpenCC", ("pypinyin", "opencc")),
     ("bm25s", ("bm25s",)),
     ("faiss", ("faiss",)),
-    ("routing/answer", ("bot/routing", "bot/answer", "bot/fusion", "bot/service")),
-    ("question log", ("questionlog", "sqlalchemy", "sqlite")),
+    ("scikit-learn (malice)", ("sklearn",)),
+    ("answering", ("bot/answering",)),
+    ("retrieval", ("bot/retrieval",)),
+    ("question log", ("bot/ops", "sqlalchemy", "sqlite")),
     ("pydantic/JSON", ("pydantic", "json", "jsonable_encoder", "fastapi/encoders")),
     ("FastAPI/Starlette", ("fastapi", "starlette", "bot/api")),
     ("uvicorn/h11/asyncio", ("uvicorn", "h11", "asyncio", "anyio", "selectors")),
-    ("encoder queue", ("bot/encoder", "concurrent/futures", "queue.py", "threading.py")),
+    ("encoder queue", ("bot/embedding/encoder", "concurrent/futures", "queue.py", "threading.py")),
 ]
 
 
