@@ -21,17 +21,19 @@ _UNIT = r"(?:项|条|号|个任务|个事项)"
 # ("第48和49条", "第19、20两项") and ranges ("48-50项", "第75至77项"). A bare "N项" is not one: the
 # plan itself says "可网办事项超1100项".
 _TASK_REF_ZH = re.compile(
-    rf"第\s*(?P<a>{_NUM})(?P<more>(?:(?:{_SEP}|{_TO})第?\s*(?:{_NUM}))*)\s*(?:两|三|四|几)?\s*{_UNIT}"
+    rf"第\s*(?P<a>{_NUM})(?P<more>(?:(?:{_SEP}|{_TO})第?\s*(?:{_NUM}))*)\s*(?:两|三|四|几|那|这)?\s*{_UNIT}"
     rf"|(?:任务清单|清单|任务|事项|序号)\s*(?:里的?|中的?|第|编号|序号|#)?\s*(?P<b>[0-9]+|{_CN_NUM}(?={_CN_END}))"
     rf"(?P<more_b>(?:(?:{_SEP}|{_TO})(?:{_NUM}))*)\s*(?:{_UNIT})?(?![0-9])"
     rf"|(?P<c>{_NUM})(?P<more_c>(?:(?:{_SEP}|{_TO})(?:{_NUM}))*)\s*号(?:任务|事项)"
     # Two or more bare numbers before the unit ("48-50项", "63和64条") name tasks; one alone does not.
     rf"|(?<![0-9.])(?P<d>[0-9]{{1,3}})(?P<more_d>(?:(?:{_SEP}|{_TO})[0-9]{{1,3}})+)\s*(?:项|条)"
 )
+# Letters, not word boundaries, delimit the English words: in "清单No.86那条" Chinese characters
+# touch them, and Python counts those as word characters.
 _TASK_REF_EN = re.compile(
-    r"\b(?:tasks?|items?|measures?|entry|entries|no\.?|number|#)\s*(?:no\.?|number|#)?\s*#?\s*(?P<a>\d{1,4})\b"
-    r"(?P<more>(?:\s*(?:-|–|to|through|and|&|,)\s*(?:no\.?\s*|#)?\d{1,4}\b)*)"
-    r"|#\s*(?P<b>\d{1,4})\b",
+    r"(?<![A-Za-z])(?:tasks?|items?|measures?|entry|entries|no\.?|number|#)\s*(?:no\.?|number|#)?\s*#?\s*(?P<a>\d{1,4})(?![0-9])"
+    r"(?P<more>(?:\s*(?:-|–|to|through|and|&|,)\s*(?:no\.?\s*|#)?\d{1,4}(?![0-9]))*)"
+    r"|#\s*(?P<b>\d{1,4})(?![0-9])",
     re.I,
 )
 _LAST_ZH = re.compile(r"(?:清单|任务|方案)\S{0,6}?最后一(?:项|条|个)|最后一(?:项|条)任务")

@@ -158,6 +158,11 @@ def test_read_question_computes_every_cue_once():
         ("任务清单最后一项是什么", (LAST_TASK,)),
         ("What is the last task?", (LAST_TASK,)),
         ("第120项", (120,)),
+        ("No.86那条说的啥", (86,)),
+        ("清单No.12谁负责", (12,)),
+        ("task5谁负责", (5,)),
+        ("item 33是什么意思", (33,)),
+        ("第86那条", (86,)),
         # Figures of the plan and dates are not task numbers.
         ("可网办事项超1100项是真的吗", ()),
         ("12345热线能查进度吗", ()),
