@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from bot.answering.types import Lang
 from bot.corpus.numerals import parse_chinese_number
 
-_NUM = r"[0-9]+|[零〇一二两三四五六七八九十百]+"
-_CN_NUM = r"[零〇一二两三四五六七八九十百]+"
+# A Chinese numeral never ends in 两: in "十二、十三两项" the 两 counts the tasks.
+_CN_NUM = r"(?:[零〇一二两三四五六七八九十百]*[零〇一二三四五六七八九十百]|两)"
+_NUM = rf"[0-9]+|{_CN_NUM}"
+# Chinese numerals from 十 up, for bare ranges ("四十八到五十项"); "三到五项" is a count, not tasks.
+_CN_TENS = r"(?:[一二三四五六七八九]?十[一二三四五六七八九]?|一百(?:零?[一二三四五六七])?)"
 # After 任务/事项/序号 a Chinese numeral is a number only where the phrase ends ("任务五十六是什么"),
 # not inside a word ("事项一共", "任务一览").
 _CN_END = r"\s*(?:项|条|号)|[是的由谁找讲说呢吗啥,，.。?？!！、\s]|$"
@@ -21,25 +24,32 @@ _UNIT = r"(?:项|条|号|个任务|个事项)"
 # ("第48和49条", "第19、20两项") and ranges ("48-50项", "第75至77项"). A bare "N项" is not one: the
 # plan itself says "可网办事项超1100项".
 _TASK_REF_ZH = re.compile(
-    rf"第\s*(?P<a>{_NUM})(?P<more>(?:(?:{_SEP}|{_TO})第?\s*(?:{_NUM}))*)\s*(?:两|三|四|几|那|这)?\s*{_UNIT}"
-    rf"|(?:任务清单|清单|任务|事项|序号)\s*(?:里的?|中的?|第|编号|序号|#)?\s*(?P<b>[0-9]+|{_CN_NUM}(?={_CN_END}))"
+    rf"第\s*(?P<a>{_NUM})(?P<more>(?:{_UNIT}?(?:{_SEP}|{_TO})第?\s*(?:{_NUM}))*)\s*(?:两|三|四|几|那|这)?\s*{_UNIT}"
+    rf"|(?:任务清单|清单|任务|事项|序号|编号)\s*(?:里的?|中的?|第|编号|序号|#)?\s*(?P<b>[0-9]+|{_CN_NUM}(?={_CN_END}))"
     rf"(?P<more_b>(?:(?:{_SEP}|{_TO})(?:{_NUM}))*)\s*(?:{_UNIT})?(?![0-9])"
-    rf"|(?P<c>{_NUM})(?P<more_c>(?:(?:{_SEP}|{_TO})(?:{_NUM}))*)\s*号(?:任务|事项)"
+    rf"|(?P<c>{_NUM})(?P<more_c>(?:(?:{_SEP}|{_TO})(?:{_NUM}))*)\s*号(?:任务|事项|(?:那|这)(?:条|项|个))"
     # Two or more bare numbers before the unit ("48-50项", "63和64条") name tasks; one alone does not.
-    rf"|(?<![0-9.])(?P<d>[0-9]{{1,3}})(?P<more_d>(?:(?:{_SEP}|{_TO})[0-9]{{1,3}})+)\s*(?:项|条)"
+    rf"|(?<![0-9.])(?P<d>[0-9]{{1,3}})(?P<more_d>(?:(?:{_SEP}|{_TO})[0-9]{{1,3}})+)\s*(?:那|这)?(?:两|三|四|五|几)?\s*(?:项|条)"
+    rf"|(?<![零〇一二两三四五六七八九十百])(?P<e>{_CN_TENS})(?P<more_e>{_TO}(?:{_CN_TENS}))\s*(?:那|这)?(?:两|三|四|五|几)?\s*(?:项|条)"
 )
 # Letters, not word boundaries, delimit the English words: in "清单No.86那条" Chinese characters
 # touch them, and Python counts those as word characters.
 _TASK_REF_EN = re.compile(
     r"(?<![A-Za-z])(?:tasks?|items?|measures?|entry|entries|no\.?|number|#)\s*(?:no\.?|number|#)?\s*#?\s*(?P<a>\d{1,4})(?![0-9])"
-    r"(?P<more>(?:\s*(?:-|–|to|through|and|&|,)\s*(?:no\.?\s*|#)?\d{1,4}(?![0-9]))*)"
+    r"(?P<more>(?:\s*(?:-|–|to|through|and|&|,|vs\.?|versus|or|和|与|跟|及|、)\s*(?:(?:tasks?|items?|measures?)\s*)?(?:no\.?\s*|#)?\d{1,4}(?![0-9]))*)"
     r"|#\s*(?P<b>\d{1,4})(?![0-9])",
     re.I,
 )
-_LAST_ZH = re.compile(r"(?:清单|任务|方案)\S{0,6}?最后一(?:项|条|个)|最后一(?:项|条)任务")
+# "最后一项" / "倒数第一项" alone mean the list's last task, unless a topic's own list is named
+# ("市场准入那一类的最后一项" is left to retrieval). "倒数第N项" counts from the end.
+# Only where the phrase ends: "最后一项材料怎么交" asks about materials.
+_ITEM_END = r"(?=是|的|由|谁|讲|说|内容|干|啥|什么|呢|吗|[,，.。?？!！\s]|$)"
+_LAST_ZH = re.compile(rf"(?<!类的)(?<!类)(?:最后(?:一|那)\s*(?:项|条|个任务)|倒数第一(?:项|条|个)){_ITEM_END}")
+_FROM_END_ZH = re.compile(rf"倒数第\s*({_NUM})\s*(?:项|条|个){_ITEM_END}")
+_FIRST_ZH = re.compile(rf"(?:头一(?:项|条)|打头(?:那|的)(?:项|条)){_ITEM_END}")
 _LAST_EN = re.compile(r"\b(?:the\s+)?(?:last|final)\s+(?:task|item|measure)\b", re.I)
 _NUMBER_IN = re.compile(rf"{_NUM}")
-_RANGE_IN = re.compile(rf"({_NUM}){_TO}第?\s*({_NUM})")
+_RANGE_IN = re.compile(rf"({_NUM})(?:{_TO}|\s+(?:to|through|thru)\s+)(?:第|(?:tasks?|items?)\s*|no\.?\s*|#)?\s*({_NUM})", re.I)
 LAST_TASK = -1  # stands for the last task of the list, whatever its number
 MAX_RANGE = 20
 # Another year's plan: "2022年的第5项" is not a task of this one.
@@ -48,7 +58,7 @@ PLAN_YEAR = "2023"
 
 # Cues that the caller wants a whole list rather than one answer ("要交哪些材料" asks about a
 # procedure, not for a list of measures).
-_LIST_ZH = re.compile(r"哪些(?!材料|资料|证件|证明|手续|条件|文件|费用|步骤|流程|要求)|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容|便利|支持|改革|新举措)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|(?:负责|牵头|管|承担|干|做)(?:了)?(?:些|一些)(?:什么|啥|事|工作|任务)|全部|所有|列(?:一下|出)|一共|几项|多少项")
+_LIST_ZH = re.compile(r"哪些(?!材料|资料|证件|证明|手续|条件|文件|费用|步骤|流程|要求)|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容|便利|支持|改革|新举措)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|(?:负责|牵头|管|承担|干|做)(?:了)?(?:些|一些)(?:什么|啥|事|工作|任务)|全部|所有|列(?:一下|出|下)|一共|几项|多少项|哪几(?:条|项|个|件)|有几条|一(?:条条|项项|件件)|一览")
 _LIST_EN = re.compile(r"\b(?:which|what)\s+(?:tasks|measures|items|things|policies|actions)\b|\blist\b|\ball\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:tasks|measures|policies|actions)\b|\bresponsible\s+for\s+(?:what|which)\b|\bwhat\s+(?:does|do|is)\b.*\b(?:lead|handle|responsible|in charge|cover|oversee|take care of)\b|\bmeasures\s+(?:on|for|about)\b|\b(?:what|which)\s+(?:are|were)\s+the\b.*\b(?:measures|tasks|policies|actions|items)\b", re.I)
 # Cues that the list is of what someone leads: a name here is a department even if a topic shares it.
 _LEAD_ZH = re.compile(r"(?:牵头|负责|承担|管)(?:了)?(?:的|些|一些)?(?:任务|工作|事项|事情|什么|啥|哪)")
@@ -169,17 +179,23 @@ def _numbers(span: str) -> list[int]:
 
 
 def task_numbers(question: str) -> tuple[int, ...]:
-    """The task numbers a question names, in order (LAST_TASK for "the last task"); () for none."""
+    """The task numbers a question names, in order; negative ones count from the end (LAST_TASK, -1,
+    for "the last task"); () for none."""
     q = unicodedata.normalize("NFKC", question)
+    from_end = _FROM_END_ZH.search(q)
+    if from_end and (n := parse_chinese_number(from_end.group(1))):
+        return (-n,)  # counted from the end, like LAST_TASK (-1)
     for pattern in (_TASK_REF_ZH, _TASK_REF_EN):
         m = pattern.search(q)
         if m:
             groups = m.groupdict()
-            first = next(groups[k] for k in ("a", "b", "c", "d") if groups.get(k))
-            more = next((groups[k] for k in ("more", "more_b", "more_c", "more_d") if groups.get(k)), "")
+            first = next(groups[k] for k in ("a", "b", "c", "d", "e") if groups.get(k))
+            more = next((groups[k] for k in ("more", "more_b", "more_c", "more_d", "more_e") if groups.get(k)), "")
             return tuple(_numbers(first + more))
     if _LAST_ZH.search(q) or _LAST_EN.search(q):
         return (LAST_TASK,)
+    if _FIRST_ZH.search(q):
+        return (1,)
     return ()
 
 

@@ -321,7 +321,8 @@ class PolicyBot:
     def _task_number(self, r: Route) -> Answer:
         doc = self._docs[0]
         count = len(doc.tasks)
-        numbers = [count if n == LAST_TASK else n for n in r.tasks]
+        # Negative numbers count from the end: LAST_TASK (-1) is the last task, -2 the one before it.
+        numbers = [count + 1 + n if n <= LAST_TASK else n for n in r.tasks]
         known = [n for n in numbers if (doc.id, n) in self.retriever.task_chunk]
         if not known:
             return compose.unknown_task(numbers[0], count, doc.title, r.lang)

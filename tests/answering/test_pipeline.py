@@ -366,7 +366,15 @@ def test_centred_similarity_of_an_example_to_itself_is_one(policy_bot):
 
 @pytest.mark.parametrize(
     "question, tasks",
-    [("第48和49条分别是什么", [48, 49]), ("清单61号谁负责", [61]), ("序号二十四", [24]), ("任务清单最后一项", [107])],
+    [
+        ("第48和49条分别是什么", [48, 49]),
+        ("清单61号谁负责", [61]),
+        ("序号二十四", [24]),
+        ("任务清单最后一项", [107]),
+        ("倒数第二项是什么内容", [106]),
+        ("头一项是啥", [1]),
+        ("清单No.86那条说的啥", [86]),
+    ],
 )
 def test_every_way_of_naming_tasks(policy_bot, question, tasks):
     result = policy_bot.ask(question).to_dict()
