@@ -30,7 +30,7 @@ from bot.answering.routing import NameMatchers, Route, decide, needs_answerabili
 from bot.answering.types import SYSTEMS, Answer, TaskHit
 from bot.corpus.english import load_english_names
 from bot.corpus.records import Corpus
-from bot.corpus.vocabulary import SurfaceMatcher, load_vocabulary
+from bot.corpus.vocabulary import SurfaceMatcher, abbreviation, load_vocabulary
 from bot.embedding import model
 from bot.embedding.encoder import QueryEncoder
 from bot.errors import InvalidInput
@@ -53,6 +53,11 @@ def _name_matchers(corpus: Corpus, settings: Settings) -> tuple[NameMatchers, Su
     # in a list of what a department leads (routing.route).
     topic_forms = {f for forms in cat_forms.values() for f in forms}
     dept_forms = {d.name: [*d.aliases, *vocab.departments.get(d.name, [])] for d in corpus.departments}
+    taken = {f for forms in dept_forms.values() for f in forms} | set(dept_forms)
+    for name, forms in dept_forms.items():
+        short = abbreviation(name)
+        if short is not None and short not in taken:
+            forms.append(short)
     names = NameMatchers(
         departments=SurfaceMatcher({n: [f for f in forms if f not in topic_forms] for n, forms in dept_forms.items()}),
         departments_any=SurfaceMatcher(dept_forms),
@@ -71,6 +76,7 @@ def _policy_words(loaded: store.LoadedIndex, corpus: Corpus, settings: Settings)
         words.update(re.findall(r"“([^”]{2,8})”", chunk.text))
     for d in corpus.departments:
         words.update((d.name, *d.aliases))
+        words.update(filter(None, [abbreviation(d.name)]))
     vocab = load_vocabulary(settings.corpus_dir)
     for section in (vocab.departments, vocab.categories):
         for name, forms in section.items():

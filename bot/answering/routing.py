@@ -36,7 +36,7 @@ def route(q: QuestionFeatures, names: NameMatchers) -> Route:
     Text addressed to the system, and a request for help breaking the law, are refused whatever else
     they ask. A question about another year's
     plan or another place's policy is never answered by structure: the answerability decision judges it."""
-    if q.instructs or q.malice == "injection":
+    if q.instructs:
         return Route("out_of_scope", q.lang, instruction=True)
     if q.malice == "illegal":
         return Route("out_of_scope", q.lang)
@@ -45,8 +45,23 @@ def route(q: QuestionFeatures, names: NameMatchers) -> Route:
         return Route("out_of_scope", q.lang)
     if q.elsewhere:
         return Route("department" if q.asks_who else "content", q.lang)
+    listed = _list_of_one_name(q, names)
+    # A department's or topic's list is fixed text of the plan that no wording can steer, and
+    # imperative requests for one ("List every task the customs office leads") read like orders to
+    # the learned detector; the written rule above still refuses instructions to the system.
+    if q.malice == "injection" and listed is None:
+        return Route("out_of_scope", q.lang, instruction=True)
     if q.task_numbers:
         return Route("task_number", q.lang, tasks=q.task_numbers)
+    if listed is not None:
+        return listed
+    if q.asks_who:
+        return Route("department", q.lang)
+    return Route("content", q.lang)
+
+
+def _list_of_one_name(q: QuestionFeatures, names: NameMatchers) -> Route | None:
+    """The list of what one named department leads, or of one named topic's measures; else None."""
     named_departments = names.departments.find(q.text)
     if q.wants_list and q.names_leader and not named_departments:
         named_departments = names.departments_any.find(q.text)
@@ -55,9 +70,7 @@ def route(q: QuestionFeatures, names: NameMatchers) -> Route:
     named_categories = names.categories.find(q.text)
     if q.wants_list and len(named_categories) == 1 and not q.asks_who:
         return Route("category_tasks", q.lang, category=named_categories[0])
-    if q.asks_who:
-        return Route("department", q.lang)
-    return Route("content", q.lang)
+    return None
 
 
 def needs_answerability(r: Route) -> bool:

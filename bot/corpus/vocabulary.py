@@ -50,6 +50,23 @@ def load_vocabulary(corpus_dir: Path) -> Vocabulary:
     return Vocabulary(**sections)
 
 
+# An office's name is shortened by the first character of each two-character word before the
+# office word: 综合协调局 → 综协局, 宣传和统战部 → 宣统部, 市场监管局 → 市监局, 企业服务中心 → 企服中心.
+_OFFICE_WORDS = ("中心", "局", "委", "部", "办")
+_JOINERS = re.compile("[和与及]")
+
+
+def abbreviation(name: str) -> str | None:
+    """The customary short form of a department's name, or None when it has none of that shape."""
+    office = next((o for o in _OFFICE_WORDS if name.endswith(o)), None)
+    if office is None:
+        return None
+    stem = _JOINERS.sub("", name[: -len(office)].removeprefix("园区"))  # 园区 says where, not what
+    if len(stem) != 4 or not all("\u4e00" <= ch <= "\u9fff" for ch in stem):
+        return None
+    return stem[0] + stem[2] + office
+
+
 class SurfaceMatcher:
     """Finds canonical names by their surface forms in text, longest form first."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.corpus.vocabulary import SurfaceMatcher, Vocabulary, load_vocabulary
+from bot.corpus.vocabulary import SurfaceMatcher, Vocabulary, abbreviation, load_vocabulary
 from bot.errors import InvalidInput
 from bot.settings import PROJECT_ROOT
 
@@ -58,3 +58,20 @@ def test_bad_vocabulary_is_refused_with_the_reason(tmp_path, text, problem):
     (tmp_path / "vocabulary.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(InvalidInput, match=problem):
         load_vocabulary(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name, short",
+    [
+        ("综合协调局", "综协局"),
+        ("宣传和统战部", "宣统部"),
+        ("市场监管局", "市监局"),
+        ("企业服务中心", "企服中心"),
+        ("园区税务局", None),  # 园区 says where; 税务局 is already short
+        ("人社局", None),
+        ("党政办（大数据局）", None),
+        ("消防大队", None),
+    ],
+)
+def test_abbreviation_of_an_office_name(name, short):
+    assert abbreviation(name) == short
