@@ -1,11 +1,14 @@
-"""Atomic file writes: a crash mid-write leaves the previous file intact, and the file keeps its mode."""
+"""Atomic file and directory writes: a crash mid-write leaves the previous one intact, and a file keeps its mode."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import stat
 import tempfile
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -63,3 +66,18 @@ def remove_stale_temps(path: Path) -> list[Path]:
                 candidate.unlink(missing_ok=True)
                 removed.append(candidate)
     return removed
+
+
+def replace_directory(tmp: Path, target: Path, complete: Callable[[Path], bool]) -> None:
+    """Put the finished directory `tmp` at `target` with one rename, an old `target` moved aside and
+    deleted first. If the rename fails because another process put its own result there first,
+    that result is kept when `complete(target)` says it is whole; otherwise the error stands."""
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        target.rename(old)
+        shutil.rmtree(old, ignore_errors=True)
+    try:
+        tmp.rename(target)
+    except OSError:
+        if not complete(target):
+            raise

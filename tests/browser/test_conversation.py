@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.browser.conftest import ANSWER_TIMEOUT_MS, DESKTOP, PHONE, shot
+from tests.browser.conftest import DESKTOP, PHONE, ask_in_widget, shot
 from tests.conftest import ADMIN_TOKEN
 
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
@@ -30,14 +30,7 @@ def _open_widget(new_page, live_server, viewport):
 
 
 def _ask(frame, question: str):
-    done = frame.locator(".msg.bot:not(.loading)")
-    before = done.count()
-    frame.locator("html[data-ready]").wait_for(state="attached")  # frame.js handles Enter
-    box = frame.locator("textarea#question")
-    box.fill(question)
-    box.press("Enter")
-    answer = done.nth(before)
-    answer.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    answer = ask_in_widget(frame, question)
     assert "error" not in (answer.get_attribute("class") or ""), answer.text_content()
     return answer
 

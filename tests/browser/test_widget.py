@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import ANSWER_TIMEOUT_MS, shot
+from tests.browser.conftest import ANSWER_TIMEOUT_MS, ask_in_widget, shot
 
 QUESTION = "企业注销找哪个部门？"
 OUT_OF_SCOPE = "今天天气怎么样？"
@@ -21,15 +21,7 @@ def _frame(page):
 
 
 def _ask(frame, question: str):
-    """Send a question with Enter and wait for its own answer (not an earlier one)."""
-    done = frame.locator(".msg.bot:not(.loading)")
-    before = done.count()
-    frame.locator("html[data-ready]").wait_for(state="attached")  # frame.js handles Enter
-    box = frame.locator("textarea#question")
-    box.fill(question)
-    box.press("Enter")
-    answer = done.nth(before)
-    answer.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    answer = ask_in_widget(frame, question)
     assert frame.locator(".msg.loading").count() == 0
     return answer
 
