@@ -217,3 +217,20 @@ def test_text_addressed_to_the_system(question, addressed):
 def test_another_years_plan():
     assert other_year("2024年方案新增了哪些任务") and other_year("2022版的第5项")
     assert not other_year("2023年营商环境方案第5项") and not other_year("扩大至10亿元")
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("经发委牵头的有几条", True),
+        ("人社局负责几项任务", True),
+        ("公共平台助力这一类有几条", True),
+        ("规建委这次要干啥，一条条说说", True),
+        ("企业服务中心牵头的措施一览", True),
+        # A count with nobody and no class named asks for a figure the plan may state.
+        ("网上能办的事有多少项", False),
+        ("这几条政策哪个部门管", False),
+    ],
+)
+def test_lists_and_counts(question, expected):
+    assert wants_list(question) is expected
