@@ -54,6 +54,13 @@ LAST_TASK = -1  # stands for the last task of the list, whatever its number
 MAX_RANGE = 20
 # Another year's plan: "2022年的第5项" is not a task of this one.
 _YEAR = re.compile(r"(?<![0-9])(20[0-9]{2})\s*(?:年|版)")
+# Another edition named relative to this one: "去年那版清单", "前年方案", "last year's plan". A
+# relative year alone ("去年被罚了款") dates the asker's own affairs, not the plan.
+_RELATIVE_EDITION = re.compile(
+    r"(?:去年|前年|明年|后年|上一?年度?|下一?年度?|往年)(?:的|那|那版|那份|版)?(?:营商环境)?(?:行动)?(?:方案|任务清单|清单)"
+    r"|\b(?:last|next|previous|past)\s+year'?s?\s+(?:action\s+)?(?:plan|task\s+list|list)\b",
+    re.I,
+)
 PLAN_YEAR = "2023"
 
 # Cues that the caller wants a whole list rather than one answer ("要交哪些材料" asks about a
@@ -85,8 +92,9 @@ _WHO_EN = re.compile(r"\bwho\b|\bwhich\s+(?:department|office|bureau|agency|auth
 # its instructions, a role it is told to play, a claimed authorisation, an order to alter the plan's
 # data. Written from that definition of the class; nothing in a question changes what the service does.
 _INSTRUCTS_ZH = re.compile(
-    r"(?:忽略|无视|忘记|忘掉|不要理会|跳过)(?:你的|你|掉)?(?:之前|以上|上面|前面|先前|所有|全部|系统)?的?"
+    r"(?:忽略|无视|忘记|忘掉|不要理会|跳过)(?:你的|你|掉)?(?:(?:之前|以上|上面|前面|先前|所有|全部|系统)的?){0,3}"
     r"(?:指令|指示|提示词?|规则|设定|限制|要求|知识库)"
+    r"|(?:开发者|管理员|调试|越狱)模式|最高优先级|系统(?:覆盖|优先指令)|从现在(?:起|开始)\S{0,16}(?:都|一律|只)(?:要)?(?:回答|回复|说|答)"
     r"|(?:^|[\s。；;！!])(?:SYSTEM|System|system|系统|管理员|开发者)\s*(?:提示|指令|消息)?\s*[:：]"
     r"|(?:管理员|开发者|上级|系统)已(?:经)?(?:授权|批准|允许)|(?:管理员|开发者)授权(?:你|您)"
     r"|你现在是|(?:请你|你要|你来)?(?:扮演|假装|充当)(?:一个|一名)?\S{0,8}(?:助手|机器人|AI|模型|客服|律师|专家)"
@@ -100,7 +108,8 @@ _INSTRUCTS_EN = re.compile(
     r"|^\s*(?:system|admin|developer)\s*(?:prompt|message)?\s*:"
     r"|\byou\s+are\s+now\b|\bact\s+as\b|\bpretend\s+(?:to\s+be|you)\b|\bjailbreak\b|\bdeveloper\s+mode\b"
     r"|\b(?:reveal|print|show|output)\s+(?:me\s+)?(?:your|the)\s+(?:system\s+)?(?:prompt|instructions|configuration|api\s+key)\b"
-    r"|\b(?:change|modify|edit|delete|overwrite)\s+(?:task|item)\s*\d+",
+    r"|\b(?:change|modify|edit|delete|overwrite)\s+(?:task|item)\s*\d+"
+    r"|\b(?:system|admin)\s+override\b|\bfrom\s+now\s+on\b[^?]{0,40}\b(?:say|answer|reply|respond)\b",
     re.I | re.M,
 )
 
@@ -204,8 +213,8 @@ def task_numbers(question: str) -> tuple[int, ...]:
 
 
 def other_year(question: str) -> bool:
-    """It names a year other than the plan's ("2024年方案", "2022版")."""
-    return any(y != PLAN_YEAR for y in _YEAR.findall(question))
+    """It names a year other than the plan's ("2024年方案", "2022版", "去年那版清单")."""
+    return bool(_RELATIVE_EDITION.search(question)) or any(y != PLAN_YEAR for y in _YEAR.findall(question))
 
 
 def wants_list(question: str) -> bool:
