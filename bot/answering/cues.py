@@ -26,7 +26,7 @@ _UNIT = r"(?:项|条|号|个任务|个事项)"
 _TASK_REF_ZH = re.compile(
     rf"第\s*(?P<a>{_NUM})(?P<more>(?:{_UNIT}?(?:{_SEP}|{_TO})第?\s*(?:{_NUM}))*)\s*(?:两|三|四|几|那|这)?\s*{_UNIT}"
     rf"|(?:任务清单|清单|任务|事项|序号|编号)\s*(?:里的?|中的?|第|编号|序号|#)?\s*(?P<b>[0-9]+|{_CN_NUM}(?={_CN_END}))"
-    rf"(?P<more_b>(?:(?:{_SEP}|{_TO})(?:{_NUM}))*)\s*(?:{_UNIT})?(?![0-9])"
+    rf"(?P<more_b>(?:{_UNIT}?(?:{_SEP}|{_TO})(?:{_NUM}))*)\s*(?:{_UNIT})?(?![0-9])"
     rf"|(?P<c>{_NUM})(?P<more_c>(?:(?:{_SEP}|{_TO})(?:{_NUM}))*)\s*号(?:任务|事项|(?:那|这)(?:条|项|个))"
     # Two or more bare numbers before the unit ("48-50项", "63和64条") name tasks; one alone does not.
     rf"|(?<![0-9.])(?P<d>[0-9]{{1,3}})(?P<more_d>(?:(?:{_SEP}|{_TO})[0-9]{{1,3}})+)\s*(?:那|这)?(?:两|三|四|五|几)?\s*(?:项|条)"
@@ -43,7 +43,7 @@ _TASK_REF_EN = re.compile(
 # "最后一项" / "倒数第一项" alone mean the list's last task, unless a topic's own list is named
 # ("市场准入那一类的最后一项" is left to retrieval). "倒数第N项" counts from the end.
 # Only where the phrase ends: "最后一项材料怎么交" asks about materials.
-_ITEM_END = r"(?=是|的|由|谁|讲|说|内容|干|啥|什么|呢|吗|[,，.。?？!！\s]|$)"
+_ITEM_END = r"(?=是|的|由|谁|讲|说|内容|干|啥|什么|呢|吗|归|找|哪|牵头|负责|属|具体|主要|提|写|[,，.。?？!！\s]|$)"
 _LAST_ZH = re.compile(rf"(?<!类的)(?<!类)(?:最后(?:一|那)\s*(?:项|条|个任务)|倒数第一(?:项|条|个)){_ITEM_END}")
 _FROM_END_ZH = re.compile(rf"倒数第\s*({_NUM})\s*(?:项|条|个){_ITEM_END}")
 _FIRST_ZH = re.compile(rf"(?:头一(?:项|条)|打头(?:那|的)(?:项|条)){_ITEM_END}")
@@ -65,7 +65,7 @@ PLAN_YEAR = "2023"
 
 # Cues that the caller wants a whole list rather than one answer ("要交哪些材料" asks about a
 # procedure, not for a list of measures).
-_LIST_ZH = re.compile(r"哪些(?!材料|资料|证件|证明|手续|条件|文件|费用|步骤|流程|要求)|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容|便利|支持|改革|新举措)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|(?:负责|牵头|管|承担|干|做)(?:了)?(?:些|一些)(?:什么|啥|事|工作|任务)|全部|所有|列(?:一下|出|下)|一共|哪几(?:条|项|个|件)|一(?:条条|项项|件件)|一览")
+_LIST_ZH = re.compile(r"哪些(?!材料|资料|证件|证明|手续|条件|文件|费用|步骤|流程|要求)|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容|便利|支持|改革|新举措)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|(?:负责|牵头|管|承担|干|做)(?:了)?(?:些|一些)(?:什么|啥|事|工作|任务)|全部|所有|列(?:一下|出|下)|一共|哪几(?:条|项|个|件)|一(?:条条|项项|件件)|一览|都\S{0,3}(?:啥|什么|哪些)(?:任务|工作|事项|措施|活)")
 # "How many" asks for a list only of what someone leads or a class holds ("经发委牵头的有几条",
 # "这一类有几条"); otherwise it asks for a figure the plan may state ("网上能办的事有多少项": 超1100项).
 _COUNT_ZH = re.compile(r"多少(?:项|条)|有几(?:项|条)|(?:牵头|负责|承担|管)了?几(?:项|条)")

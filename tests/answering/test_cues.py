@@ -170,6 +170,8 @@ def test_read_question_computes_every_cue_once():
         ("Items 27 to 31", (27, 28, 29, 30, 31)),
         ("清单No.6和No.7有啥区别", (6, 7)),
         ("最后一项是干嘛的", (LAST_TASK,)),
+        ("最后一项归哪个部门", (LAST_TASK,)),
+        ("清单里9号和10号是啥", (9, 10)),
         ("倒数第一项是什么", (LAST_TASK,)),
         ("倒数第二项是什么内容", (-2,)),
         ("头一项是啥", (1,)),
@@ -237,6 +239,8 @@ def test_another_years_plan():
         ("公共平台助力这一类有几条", True),
         ("规建委这次要干啥，一条条说说", True),
         ("企业服务中心牵头的措施一览", True),
+        ("规建委这回都摊上啥任务了", True),
+        ("第5项是什么任务", False),
         # A count with nobody and no class named asks for a figure the plan may state.
         ("网上能办的事有多少项", False),
         ("这几条政策哪个部门管", False),
