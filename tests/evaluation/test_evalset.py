@@ -175,7 +175,7 @@ def test_add_edit_delete(copy, corpus):
         edit_question(copy, etag, added.id, {"tasks_any": [999]}, corpus)
     assert file_etag(copy) == etag
     with pytest.raises(NotFound):
-        delete_question(copy, etag, "q9999", corpus)
+        delete_question(copy, etag, f"q{n + 2:04d}", corpus)  # one past the question just added
     etag = delete_question(copy, etag, added.id, corpus)
     assert copy.read_bytes() == EVAL_FILE.read_bytes() and etag == file_etag(EVAL_FILE)
     with pytest.raises(Conflict):  # an old ETag is refused after a change
