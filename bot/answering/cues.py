@@ -54,10 +54,10 @@ LAST_TASK = -1  # stands for the last task of the list, whatever its number
 MAX_RANGE = 20
 # Another year's plan: "2022年的第5项" is not a task of this one.
 _YEAR = re.compile(r"(?<![0-9])(20[0-9]{2})\s*(?:年|版)")
-# Another edition named relative to this one: "去年那版清单", "前年方案", "last year's plan". A
-# relative year alone ("去年被罚了款") dates the asker's own affairs, not the plan.
+# Another edition named relative to this one or by a two-digit year: "去年那版清单", "22年的任务清单",
+# "last year's plan". A relative year alone ("去年被罚了款") dates the asker's own affairs, not the plan.
 _RELATIVE_EDITION = re.compile(
-    r"(?:去年|前年|明年|后年|上一?年度?|下一?年度?|往年)(?:的|那|那版|那份|版)?(?:营商环境)?(?:行动)?(?:方案|任务清单|清单)"
+    r"(?:去年|前年|明年|后年|上一?年度?|下一?年度?|往年|(?<![0-9])(?!23)[12][0-9]年)(?:的|那|那版|那份|版)?(?:营商环境)?(?:行动)?(?:方案|任务清单|清单)"
     r"|\b(?:last|next|previous|past)\s+year'?s?\s+(?:action\s+)?(?:plan|task\s+list|list)\b",
     re.I,
 )
@@ -65,7 +65,7 @@ PLAN_YEAR = "2023"
 
 # Cues that the caller wants a whole list rather than one answer ("要交哪些材料" asks about a
 # procedure, not for a list of measures).
-_LIST_ZH = re.compile(r"哪些(?!材料|资料|证件|证明|手续|条件|文件|费用|步骤|流程|要求)|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容|便利|支持|改革|新举措)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|(?:负责|牵头|管|承担|干|做)(?:了)?(?:些|一些)(?:什么|啥|事|工作|任务)|全部|所有|列(?:一下|出|下)|一共|哪几(?:条|项|个|件)|一(?:条条|项项|件件)|一览|都\S{0,3}(?:啥|什么|哪些)(?:任务|工作|事项|措施|活)")
+_LIST_ZH = re.compile(r"哪些(?!材料|资料|证件|证明|手续|条件|文件|费用|步骤|流程|要求)|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容|便利|支持|改革|新举措)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|(?:负责|牵头|管|承担|干|做)(?:了)?(?:些|一些)(?:什么|啥|事|工作|任务)|全部|所有|列(?:一下|出|下|列)|一共|哪几(?:条|项|个|件)|一(?:条条|项项|件件)|一览|都\S{0,3}(?:啥|什么|哪些)(?:任务|工作|事项|措施|活)")
 # "How many" asks for a list only of what someone leads or a class holds ("经发委牵头的有几条",
 # "这一类有几条"); otherwise it asks for a figure the plan may state ("网上能办的事有多少项": 超1100项).
 _COUNT_ZH = re.compile(r"多少(?:项|条)|有几(?:项|条)|(?:牵头|负责|承担|管)了?几(?:项|条)")

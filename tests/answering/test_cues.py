@@ -229,6 +229,8 @@ def test_another_years_plan():
     # Another edition named relative to this one; a relative year that dates the asker's own affairs is not.
     assert other_year("前年方案第七项") and other_year("去年那版任务清单里有没有这条") and other_year("What did last year's plan say?")
     assert not other_year("公司去年被罚了款，信用能修复吗") and not other_year("明年要去参展，怕被告侵权")
+    assert other_year("22年的任务清单一共多少项") and not other_year("23年的任务清单第5项")
+    assert not other_year("公司成立22年了有补贴吗")
 
 
 @pytest.mark.parametrize(
@@ -240,6 +242,7 @@ def test_another_years_plan():
         ("规建委这次要干啥，一条条说说", True),
         ("企业服务中心牵头的措施一览", True),
         ("规建委这回都摊上啥任务了", True),
+        ("人才方面的措施给我列列", True),
         ("第5项是什么任务", False),
         # A count with nobody and no class named asks for a figure the plan may state.
         ("网上能办的事有多少项", False),
