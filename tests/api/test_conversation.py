@@ -62,8 +62,8 @@ def test_a_follow_up_is_refused_on_its_own_merits(live_server):
 
 
 def test_a_new_question_in_a_thread_stands_alone(live_server):
-    alone = ask(live_server, "企业开办找谁").json()
-    _, in_thread = chain(live_server, ["企业注销找哪个部门？", "企业开办找谁"])
+    alone = ask(live_server, "企业设立登记找谁").json()
+    _, in_thread = chain(live_server, ["企业注销找哪个部门？", "企业设立登记找谁"])
     assert in_thread["tasks"][0] == alone["tasks"][0] != 6
 
 
