@@ -1,5 +1,6 @@
-"""Reading a question as typed: invisible characters out, traditional characters to simplified,
-and misspellings of the policy's own words recovered, before anything else looks at it.
+"""Reading a question as typed: invisible characters and pasted formatting out, traditional
+characters to simplified, and misspellings of the policy's own words recovered, before anything
+else looks at it.
 
 Users type with pinyin input methods and through voice input: 「公司想注消」 (注销), 「保服同2.0」
 (保服通), 繁體字, 「waimai骑手」. A piece of text that is not a known word but sounds exactly like one of
@@ -10,6 +11,7 @@ turns too many real words into policy words (知识产权纠纷 would become 知
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -24,6 +26,16 @@ from bot.corpus.invisible import strip_invisible
 __all__ = ["PlaceNames", "QuestionReader", "strip_invisible"]
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+# Formatting that comes along when a question is copied from a web page ("<p style=…>", "<a href=…>",
+# "&lt;strong&gt;"). Only HTML's presentational elements: made-up tags ("</context>", "<admin>")
+# are how text poses as instructions, and stay for the malice detector to see.
+_FORMATTING = re.compile(
+    r"</?(?:p|div|span|a|b|strong|em|i|u|s|br|hr|font|small|big|mark|li|ul|ol|td|tr|th|table|h[1-6]|"
+    r"section|article|label|blockquote|code|pre)(?:\s+[^<>=]{1,40}=[^<>]{0,300})?\s*/?>",
+    re.IGNORECASE,
+)
+# Only complete entities: html.unescape alone also reads legacy ones without ";" ("&reg" in "&registration").
+_ENTITY = re.compile(r"&(?:[A-Za-z]{2,10}|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});")
 _LATIN_RUN = re.compile(r"[A-Za-z]{4,}")
 MIN_WORD = 2
 MAX_WORD = 6
@@ -50,6 +62,7 @@ class QuestionReader:
         self._dictionary = jieba.dt.FREQ
 
     def read(self, text: str) -> str:
+        text = _FORMATTING.sub(" ", _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)).strip()
         text = unicodedata.normalize("NFKC", strip_invisible(text))
         text = self._t2s.convert(text)
         if not _CJK_RUN.search(text):
