@@ -36,11 +36,13 @@ def vectorise(texts: Sequence[str]):
 class MaliceModel:
     def __init__(self, coef: np.ndarray, intercept: np.ndarray, thresholds: dict[str, float]):
         self.coef = np.asarray(coef, dtype=np.float32)  # len(CLASSES) x N_FEATURES
+        # Sparse @ a transposed view copies the whole 3 x 65,536 matrix on every call (0.4 ms a question).
+        self._coef_t = np.ascontiguousarray(self.coef.T)
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.thresholds = dict(thresholds)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        z = np.asarray(vectorise(texts) @ self.coef.T, dtype=np.float64) + self.intercept
+        z = np.asarray(vectorise(texts) @ self._coef_t, dtype=np.float64) + self.intercept
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
