@@ -48,6 +48,7 @@ _LAST_ZH = re.compile(rf"(?<!类的)(?<!类)(?:最后(?:一|那)\s*(?:项|条|�
 _FROM_END_ZH = re.compile(rf"倒数第\s*({_NUM})\s*(?:项|条|个){_ITEM_END}")
 _FIRST_ZH = re.compile(rf"(?:头一(?:项|条)|打头(?:那|的)(?:项|条)){_ITEM_END}")
 _LAST_EN = re.compile(r"\b(?:the\s+)?(?:last|final)\s+(?:task|item|measure)\b", re.I)
+_FIRST_EN = re.compile(r"\bthe\s+(?:very\s+)?first\s+(?:task|item)\b", re.I)
 _NUMBER_IN = re.compile(rf"{_NUM}")
 _RANGE_IN = re.compile(rf"({_NUM})(?:{_TO}|\s+(?:to|through|thru)\s+)(?:第|(?:tasks?|items?)\s*|no\.?\s*|#)?\s*({_NUM})", re.I)
 LAST_TASK = -1  # stands for the last task of the list, whatever its number
@@ -64,13 +65,14 @@ _RELATIVE_EDITION = re.compile(
 PLAN_YEAR = "2023"
 
 # Cues that the caller wants a whole list rather than one answer ("要交哪些材料" asks about a
-# procedure, not for a list of measures).
+# procedure, not for a list of measures). "all / every / each … task", "everything" are the English
+# 全部 / 所有.
 _LIST_ZH = re.compile(r"哪些(?!材料|资料|证件|证明|手续|条件|文件|费用|步骤|流程|要求)|(?:负责|牵头|承担)的(?:任务|工作|事项|事情)|都有(?:啥|什么)|有(?:啥|什么)(?:措施|举措|政策|任务|工作|事项|内容|便利|支持|改革|新举措)|(?:负责|牵头|管|承担)(?:了)?(?:什么|啥|哪)|(?:负责|牵头|管|承担|干|做)(?:了)?(?:些|一些)(?:什么|啥|事|工作|任务)|全部|所有|列(?:一下|出|下|列)|一共|哪几(?:条|项|个|件)|一(?:条条|项项|件件)|一览|都\S{0,3}(?:啥|什么|哪些)(?:任务|工作|事项|措施|活)")
 # "How many" asks for a list only of what someone leads or a class holds ("经发委牵头的有几条",
 # "这一类有几条"); otherwise it asks for a figure the plan may state ("网上能办的事有多少项": 超1100项).
 _COUNT_ZH = re.compile(r"多少(?:项|条)|有几(?:项|条)|(?:牵头|负责|承担|管)了?几(?:项|条)")
 _COUNT_OF_ZH = re.compile(r"牵头|负责|承担|管|类")
-_LIST_EN = re.compile(r"\b(?:which|what)\s+(?:tasks|measures|items|things|policies|actions)\b|\blist\b|\ball\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:tasks|measures|policies|actions)\b|\bresponsible\s+for\s+(?:what|which)\b|\bwhat\s+(?:does|do|is)\b.*\b(?:lead|handle|responsible|in charge|cover|oversee|take care of)\b|\bmeasures\s+(?:on|for|about)\b|\b(?:what|which)\s+(?:are|were)\s+the\b.*\b(?:measures|tasks|policies|actions|items)\b", re.I)
+_LIST_EN = re.compile(r"\b(?:which|what)\s+(?:tasks|measures|items|things|policies|actions)\b|\blist\b|\b(?:all|every|each)\s+(?:of\s+)?(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:tasks?|measures?|polic(?:y|ies)|actions?)\b|\beverything\s+(?:under|in|on)\b|\beverything\b.*\b(?:leads?|handles?|covers?|oversees?)\b|\b(?:tasks|measures)\s+(?:led|handled|overseen|owned|run)\s+by\b|\bresponsible\s+for\s+(?:what|which)\b|\bwhat\s+(?:does|do|is)\b.*\b(?:lead|handle|responsible|in charge|cover|oversee|take care of)\b|\bmeasures\s+(?:on|for|about)\b|\b(?:what|which)\s+(?:are|were)\s+the\b.*\b(?:measures|tasks|policies|actions|items)\b", re.I)
 # Cues that the list is of what someone leads: a name here is a department even if a topic shares it.
 _LEAD_ZH = re.compile(r"(?:牵头|负责|承担|管)(?:了)?(?:的|些|一些)?(?:任务|工作|事项|事情|什么|啥|哪)")
 _LEAD_EN = re.compile(r"\b(?:lead|leads|led|responsible|in charge|handle|handles|oversee|oversees)\b", re.I)
@@ -207,7 +209,7 @@ def task_numbers(question: str) -> tuple[int, ...]:
             return tuple(_numbers(first + more))
     if _LAST_ZH.search(q) or _LAST_EN.search(q):
         return (LAST_TASK,)
-    if _FIRST_ZH.search(q):
+    if _FIRST_ZH.search(q) or _FIRST_EN.search(q):
         return (1,)
     return ()
 
