@@ -46,6 +46,10 @@ OPERATING_RULE = (
     f"highest out-of-fold refusal recall with at most {MAX_WRONG_REFUSALS:.1%} of answerable questions "
     "reaching the decision refused"
 )
+SELECTION_RULE = (
+    "inputs and C: among the trials whose out-of-fold refusal recall is within one standard error of "
+    "the best, the fewest inputs, then the smallest C"
+)
 C_GRID = (0.01, 0.03, 0.1, 0.3)
 INPUT_SETS = ((False, False), (True, False), (False, True), (True, True))  # (embedding, memory)
 FOLDS = 5
@@ -167,12 +171,15 @@ def choose(data: Dataset) -> dict:
                 "refused_kind_accuracy": float(kind_ok.mean()) if others.any() else None,
             })
             log.info("calibrate: %s", trials[-1])
-    # The best recall; on a tie, fewer inputs and stronger regularisation.
-    best = max(
-        trials,
-        key=lambda t: (round(t["refusal_recall"], 3), -t["wrong_refusals"], not t["memory"], not t["embedding"], -t["C"]),
-    )
-    return {"chosen": best, "trials": trials}
+    # One-standard-error rule: recalls closer to the best than its sampling error are a tie, and a
+    # tie goes to fewer inputs, then stronger regularisation (a less regularised fit of the question's
+    # embedding learns wording the dev questions share, which new writers do not).
+    top = max(t["refusal_recall"] for t in trials)
+    refusable = int((~answerable).sum())
+    se = float(np.sqrt(top * (1 - top) / refusable)) if refusable else 0.0
+    tied = [t for t in trials if t["refusal_recall"] >= top - se]
+    best = max(tied, key=lambda t: (not t["memory"], not t["embedding"], -t["C"], t["refusal_recall"]))
+    return {"chosen": best, "trials": trials, "recall_standard_error": round(se, 4)}
 
 
 def malice_labels(questions: list[EvalQuestion]) -> np.ndarray:
@@ -254,6 +261,8 @@ def calibrate(settings, split: str = "dev", out: Path | None = None, progress: b
             "questions": len(questions),
             "rows": counts,
             "operating_rule": OPERATING_RULE,
+            "selection_rule": SELECTION_RULE,
+            "recall_standard_error": selection["recall_standard_error"],
             "chosen": chosen,
             "trials": selection["trials"],
             "malice": {"rule": f"at most {MAX_MALICE_FALSE:.1%} of answerable dev questions flagged per class, out of fold", **malice_selection},
