@@ -171,15 +171,19 @@ def choose(data: Dataset) -> dict:
                 "refused_kind_accuracy": float(kind_ok.mean()) if others.any() else None,
             })
             log.info("calibrate: %s", trials[-1])
-    # One-standard-error rule: recalls closer to the best than its sampling error are a tie, and a
-    # tie goes to fewer inputs, then stronger regularisation (a less regularised fit of the question's
-    # embedding learns wording the dev questions share, which new writers do not).
+    best, se = select_trial(trials, refusable=int((~answerable).sum()))
+    return {"chosen": best, "trials": trials, "recall_standard_error": round(se, 4)}
+
+
+def select_trial(trials: list[dict], refusable: int) -> tuple[dict, float]:
+    """SELECTION_RULE: recalls closer to the best than its sampling error over `refusable` questions
+    are a tie, and a tie goes to fewer inputs, then stronger regularisation (a less regularised fit
+    of the question's embedding learns wording the dev questions share, which new writers do not).
+    The chosen trial and the standard error."""
     top = max(t["refusal_recall"] for t in trials)
-    refusable = int((~answerable).sum())
     se = float(np.sqrt(top * (1 - top) / refusable)) if refusable else 0.0
     tied = [t for t in trials if t["refusal_recall"] >= top - se]
-    best = max(tied, key=lambda t: (not t["memory"], not t["embedding"], -t["C"], t["refusal_recall"]))
-    return {"chosen": best, "trials": trials, "recall_standard_error": round(se, 4)}
+    return max(tied, key=lambda t: (not t["memory"], not t["embedding"], -t["C"], t["refusal_recall"])), se
 
 
 def malice_labels(questions: list[EvalQuestion]) -> np.ndarray:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from bot.answering.answerability import OUTCOMES
-from bot.evaluation.calibrate import C_GRID, INPUT_SETS, MAX_WRONG_REFUSALS, Dataset, choose, label, operating_point
+from bot.evaluation.calibrate import (
+    C_GRID,
+    INPUT_SETS,
+    MAX_WRONG_REFUSALS,
+    Dataset,
+    choose,
+    label,
+    operating_point,
+    select_trial,
+)
 from bot.evaluation.evalset import EvalQuestion
 
 
@@ -43,3 +52,25 @@ def test_choose_prefers_inputs_that_separate_the_outcomes():
     assert result["chosen"]["embedding"] or result["chosen"]["memory"]
     assert result["chosen"]["refusal_recall"] > 0.8
     assert len(result["trials"]) == len(INPUT_SETS) * len(C_GRID)
+
+
+def trial(recall: float, c: float, embedding: bool = True, memory: bool = True) -> dict:
+    return {"embedding": embedding, "memory": memory, "C": c, "refusal_recall": recall}
+
+
+def test_recalls_within_one_standard_error_go_to_the_stronger_regularisation():
+    # Over 3,000 questions the standard error at 0.91 is 0.0052: 0.906 ties with 0.910, 0.900 does not.
+    trials = [trial(0.906, 0.01), trial(0.910, 0.1), trial(0.909, 0.03), trial(0.900, 0.003)]
+    chosen, se = select_trial(trials, refusable=3000)
+    assert round(se, 4) == 0.0052
+    assert chosen["C"] == 0.01
+
+
+def test_a_tie_goes_to_fewer_inputs_before_a_smaller_c():
+    trials = [trial(0.910, 0.01), trial(0.908, 0.3, embedding=False)]
+    assert select_trial(trials, refusable=3000)[0]["embedding"] is False
+
+
+def test_a_clear_best_is_kept():
+    trials = [trial(0.85, 0.01, embedding=False, memory=False), trial(0.91, 0.3)]
+    assert select_trial(trials, refusable=3000)[0]["C"] == 0.3
