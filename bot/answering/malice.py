@@ -35,11 +35,16 @@ def vectorise(texts: Sequence[str]):
 
 class MaliceModel:
     def __init__(self, coef: np.ndarray, intercept: np.ndarray, thresholds: dict[str, float]):
-        self.coef = np.asarray(coef, dtype=np.float32)  # len(CLASSES) x N_FEATURES
-        # Sparse @ a transposed view copies the whole 3 x 65,536 matrix on every call (0.4 ms a question).
-        self._coef_t = np.ascontiguousarray(self.coef.T)
+        # Kept as N_FEATURES x len(CLASSES): sparse @ a transposed view would copy the whole
+        # 65,536 x 3 matrix on every call (0.4 ms a question).
+        self._coef_t = np.ascontiguousarray(np.asarray(coef, dtype=np.float32).T)
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.thresholds = dict(thresholds)
+
+    @property
+    def coef(self) -> np.ndarray:
+        """len(CLASSES) x N_FEATURES, as fitted and saved."""
+        return self._coef_t.T
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         z = np.asarray(vectorise(texts) @ self._coef_t, dtype=np.float64) + self.intercept
