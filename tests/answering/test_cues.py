@@ -92,6 +92,15 @@ def test_is_english(question, expected):
         ("二类医疗器械备案要交哪些材料？", False),
         ("申请需要满足哪些条件", False),
         ("跨境贸易有哪些便利措施", True),
+        # The English 全部 / 所有: every / each … task, everything X leads, the tasks led by X.
+        ("Tell me every task the Emergency Management Bureau leads.", True),
+        ("Show me each task the Ecology and Environment Bureau co-leads.", True),
+        ("Tell me everything the Organisation Department leads in the plan.", True),
+        ("Give me everything under labour rights protection.", True),
+        ("Show me the tasks led by the Planning and Construction Committee.", True),
+        # "everything" that is not a list of measures.
+        ("Can everything be filed in one place online?", False),
+        ("Does each branch need its own licence?", False),
     ],
 )
 def test_wants_list(question, expected):
@@ -157,6 +166,8 @@ def test_read_question_computes_every_cue_once():
         ("items 48-50", (48, 49, 50)),
         ("任务清单最后一项是什么", (LAST_TASK,)),
         ("What is the last task?", (LAST_TASK,)),
+        ("Tell me what the very first task on the list is.", (1,)),
+        ("the first measure on financing", ()),
         ("第120项", (120,)),
         ("No.86那条说的啥", (86,)),
         ("编号106是什么内容", (106,)),
